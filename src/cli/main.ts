@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// The `cacheon` command: each subcommand lives in its own module and registers itself here.
+import { Command, CommanderError } from "commander";
+import { registerBench } from "./bench.js";
+import { registerContract } from "./contract.js";
+import { registerDemo } from "./demo.js";
+import { CliError } from "./errors.js";
+import { registerReference } from "./reference.js";
+
+const program = new Command("cacheon")
+  .description("Cacheon (SN14): an open competition for LLM inference speed")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDemo(program);
+registerBench(program);
+registerContract(program);
+registerReference(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander already printed the message (and help, for usage errors).
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`cacheon: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`cacheon: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 70;
+  }
+}

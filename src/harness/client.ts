@@ -1,0 +1,243 @@
+// One streaming chat completion, timed. TTFT runs from the moment undici has written the request's
+// last byte to the socket (onRequestSent) to the read that completes the first SSE event carrying a
+// non-empty generated token (DESIGN §2.3). Every way a request can go wrong ends it with a recorded
+// failure kind within its deadline; nothing here throws.
+import { type Dispatcher, errors as undiciErrors } from "undici";
+import type {
+  ChatCompletionRequest,
+  FinishReason,
+  TokenLogprob,
+  Usage,
+} from "../contract/schemas.js";
+import {
+  ChatStreamReader,
+  clip,
+  type StreamError,
+  type StreamFailureKind,
+} from "../contract/stream.js";
+
+export type FailureKind =
+  | StreamFailureKind
+  | "connect"
+  | "http_status"
+  | "content_type"
+  | "headers_timeout"
+  | "stalled"
+  | "deadline"
+  | "aborted"
+  | "network";
+
+export interface Failure {
+  kind: FailureKind;
+  message: string;
+}
+
+export interface StreamResult {
+  ok: boolean;
+  failure?: Failure;
+  /** hrtime ns when the request was handed to undici. */
+  startNs: bigint;
+  /** hrtime ns when its last byte was written; null if it never was. */
+  sentNs: bigint | null;
+  headersNs: bigint | null;
+  /** hrtime ns of the read that completed the first event with a non-empty token. */
+  firstTokenNs: bigint | null;
+  endNs: bigint;
+  /** hrtime ns of each read that carried generated text, with the tokens (logprobs entries) it held. */
+  arrivals: { ns: bigint; tokens: number; chars: number }[];
+  status: number | null;
+  text: string;
+  logprobs: TokenLogprob[];
+  finishReason: FinishReason | null;
+  usage: Usage | null;
+  completionId: string | null;
+  bytes: number;
+}
+
+export interface StreamOptions {
+  dispatcher: Dispatcher;
+  /** Base URL of the server, e.g. http://127.0.0.1:8000 */
+  origin: string;
+  body: ChatCompletionRequest;
+  /** Hard limit for the whole request. */
+  deadlineMs: number;
+  /** Limit for the response headers to arrive after the request was sent. */
+  headersTimeoutMs?: number;
+  /** Limit on silence between two reads of the body. */
+  idleTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Read the body without SSE/JSON parsing (the benchmark's parsing-overhead baseline). */
+  raw?: boolean;
+}
+
+class Aborted extends Error {}
+
+export function streamChat(opts: StreamOptions): Promise<StreamResult> {
+  const startNs = process.hrtime.bigint();
+  const reader = new ChatStreamReader();
+  const result: StreamResult = {
+    ok: false,
+    startNs,
+    sentNs: null,
+    headersNs: null,
+    firstTokenNs: null,
+    endNs: startNs,
+    arrivals: [],
+    status: null,
+    text: "",
+    logprobs: reader.logprobs,
+    finishReason: null,
+    usage: null,
+    completionId: null,
+    bytes: 0,
+  };
+  const payload = Buffer.from(JSON.stringify({ ...opts.body, stream: true }));
+
+  return new Promise<StreamResult>((resolve) => {
+    let settled = false;
+    let abortRequest: ((err: Error) => void) | null = null;
+    let failure: Failure | null = null;
+    const errorBody: Buffer[] = [];
+
+    const finish = (f: Failure | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      result.endNs = process.hrtime.bigint();
+      result.text = reader.text;
+      result.finishReason = reader.finishReason;
+      result.usage = reader.usage;
+      result.completionId = reader.completionId;
+      if (f) result.failure = f;
+      result.ok = f === null;
+      resolve(result);
+    };
+    // Abort the socket; undici then calls onError, which settles with the recorded failure.
+    const fail = (f: Failure) => {
+      failure ??= f;
+      if (abortRequest) abortRequest(new Aborted(f.message));
+      else finish(failure);
+    };
+    const timer = setTimeout(
+      () =>
+        fail({ kind: "deadline", message: `no complete response within ${opts.deadlineMs} ms` }),
+      opts.deadlineMs,
+    );
+    const onAbort = () => fail({ kind: "aborted", message: "request cancelled" });
+    if (opts.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+    const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
+      onConnect(abort) {
+        abortRequest = abort;
+        if (failure) abort(new Aborted(failure.message));
+      },
+      onRequestSent() {
+        result.sentNs = process.hrtime.bigint();
+      },
+      onHeaders(status, rawHeaders) {
+        result.headersNs = process.hrtime.bigint();
+        result.status = status;
+        if (status < 200) return true;
+        if (status !== 200) return true; // body collected for the message; failed in onComplete
+        const ct = headerValue(rawHeaders, "content-type");
+        if (!ct?.toLowerCase().startsWith("text/event-stream")) {
+          fail({
+            kind: "content_type",
+            message: `content-type is ${ct ?? "missing"}, not text/event-stream`,
+          });
+        }
+        return true;
+      },
+      onData(chunk) {
+        if (settled || failure) return true;
+        result.bytes += chunk.length;
+        if (result.status !== 200) {
+          if (result.bytes <= 4096) errorBody.push(chunk);
+          return true;
+        }
+        if (opts.raw) {
+          result.firstTokenNs ??= process.hrtime.bigint();
+          return true;
+        }
+        try {
+          const step = reader.push(chunk);
+          if (step.text.length > 0 || step.tokens > 0) {
+            const ns = process.hrtime.bigint();
+            if (step.text.length > 0) result.firstTokenNs ??= ns;
+            result.arrivals.push({ ns, tokens: step.tokens, chars: step.text.length });
+          }
+        } catch (err) {
+          const e = err as StreamError;
+          fail({ kind: e.kind ?? "bad_chunk", message: e.message });
+        }
+        return true;
+      },
+      onComplete() {
+        if (failure) return finish(failure);
+        if (result.status !== 200) {
+          const body = Buffer.concat(errorBody).toString("utf8");
+          return finish({ kind: "http_status", message: `HTTP ${result.status}: ${clip(body)}` });
+        }
+        if (opts.raw) return finish(null);
+        try {
+          reader.end();
+          finish(null);
+        } catch (err) {
+          const e = err as StreamError;
+          finish({ kind: e.kind, message: e.message });
+        }
+      },
+      onError(err) {
+        finish(failure ?? classify(err, result));
+      },
+    };
+
+    try {
+      opts.dispatcher.dispatch(
+        {
+          origin: opts.origin,
+          path: "/v1/chat/completions",
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream" },
+          body: payload,
+          headersTimeout: opts.headersTimeoutMs ?? opts.deadlineMs,
+          bodyTimeout: opts.idleTimeoutMs ?? opts.deadlineMs,
+        },
+        handler,
+      );
+    } catch (err) {
+      finish(classify(err as Error, result));
+    }
+  });
+}
+
+function headerValue(raw: Buffer[] | string[] | null, name: string): string | undefined {
+  if (!raw) return undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (String(raw[i]).toLowerCase() === name) return String(raw[i + 1]);
+  }
+  return undefined;
+}
+
+function classify(err: Error, r: StreamResult): Failure {
+  const code = (err as { code?: string }).code;
+  if (err instanceof undiciErrors.HeadersTimeoutError)
+    return { kind: "headers_timeout", message: "response headers did not arrive in time" };
+  if (err instanceof undiciErrors.BodyTimeoutError)
+    return { kind: "stalled", message: "the stream stopped sending" };
+  if (
+    code === "ECONNREFUSED" ||
+    code === "ENOTFOUND" ||
+    code === "EHOSTUNREACH" ||
+    code === "UND_ERR_CONNECT_TIMEOUT"
+  )
+    return { kind: "connect", message: `cannot connect: ${code}` };
+  if (r.headersNs !== null && (code === "UND_ERR_SOCKET" || code === "ECONNRESET"))
+    return { kind: "truncated", message: `connection closed mid-stream (${code})` };
+  return { kind: "network", message: `${code ?? err.name}: ${err.message}` };
+}
