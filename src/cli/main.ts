@@ -28,7 +28,9 @@ try {
     process.stderr.write(`cacheon: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`cacheon: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    // A bug, not bad input: one line by default, the stack when asked for.
+    const detail = process.env.CACHEON_DEBUG ? (err as Error)?.stack : (err as Error)?.message;
+    process.stderr.write(`cacheon: internal error: ${detail ?? String(err)} (CACHEON_DEBUG=1 shows the stack)\n`);
     process.exitCode = 70;
   }
 }
