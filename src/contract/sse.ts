@@ -29,7 +29,8 @@ export class SseParser {
   /** Feeds one read; returns the events it completed, in order. */
   push(chunk: Uint8Array | string): SseEvent[] {
     let text = typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true });
-    if (this.skipLeadingLf) {
+    // An empty read (or one that only holds part of a UTF-8 character) says nothing about the LF.
+    if (this.skipLeadingLf && text.length > 0) {
       this.skipLeadingLf = false;
       if (text.charCodeAt(0) === 10) text = text.slice(1);
     }
