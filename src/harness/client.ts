@@ -25,6 +25,7 @@ export type FailureKind =
   | "stalled"
   | "deadline"
   | "aborted"
+  | "time_limit"
   | "network";
 
 export interface Failure {
@@ -124,7 +125,8 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
         fail({ kind: "deadline", message: `no complete response within ${opts.deadlineMs} ms` }),
       opts.deadlineMs,
     );
-    const onAbort = () => fail({ kind: "aborted", message: "request cancelled" });
+    // A caller can name the failure by aborting with a Failure as the reason (e.g. a phase time limit).
+    const onAbort = () => fail(abortFailure(opts.signal?.reason));
     if (opts.signal?.aborted) {
       onAbort();
       return;
@@ -214,6 +216,14 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
       finish(classify(err as Error, result));
     }
   });
+}
+
+function abortFailure(reason: unknown): Failure {
+  if (typeof reason === "object" && reason !== null && "kind" in reason && "message" in reason) {
+    const r = reason as Failure;
+    if (typeof r.kind === "string" && typeof r.message === "string") return { ...r };
+  }
+  return { kind: "aborted", message: "request cancelled" };
 }
 
 function headerValue(raw: Buffer[] | string[] | null, name: string): string | undefined {
