@@ -192,7 +192,7 @@ async function firstModel(origin: string, timeoutMs = 5000): Promise<string> {
 
 const fmt = (x: number | null, digits = 1) => (x === null ? "-" : x.toFixed(digits));
 
-function progressLine(e: ProgressEvent, trials: number): string {
+export function progressLine(e: ProgressEvent, trials: number): string {
   switch (e.type) {
     case "warmup-start":
       return `warmup: ${e.requests} requests`;

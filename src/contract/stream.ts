@@ -2,7 +2,9 @@
 // the generated text, the logprobs entries, the finish reason and the usage. A contract violation
 // is an error with a kind, so a caller can record why a stream was rejected.
 
+import { isValidChunkFast } from "./chunk-check.js";
 import {
+  type ChatCompletionChunk,
   ChatCompletionChunkSchema,
   type FinishReason,
   type TokenLogprob,
@@ -42,7 +44,17 @@ function isErrorEvent(v: unknown): boolean {
 export class ChatStreamReader {
   private readonly parser = new SseParser();
   text = "";
-  readonly logprobs: TokenLogprob[] = [];
+  /**
+   * The JSON of each validated event that carried logprobs entries. Kept as strings, not as parsed
+   * objects: a long stream's logprobs are thousands of small objects that the garbage collector
+   * would trace over and over while the stream is still running; strings it does not trace. They
+   * are parsed again, once, when `logprobs` is first read.
+   */
+  private readonly logprobEvents: string[] = [];
+  private readonly parsedLogprobs: TokenLogprob[] = [];
+  private parsedEvents = 0;
+  /** Number of logprobs entries so far. */
+  tokens = 0;
   finishReason: FinishReason | null = null;
   usage: Usage | null = null;
   completionId: string | null = null;
@@ -72,16 +84,9 @@ export class ChatStreamReader {
       if (isErrorEvent(json)) {
         throw new StreamError("error_event", `server sent an error event: ${clip(ev.data)}`);
       }
-      const parsed = ChatCompletionChunkSchema.safeParse(json);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        throw new StreamError(
-          "bad_chunk",
-          `chunk breaks the schema at ${issue?.path.join(".") || "<root>"}: ${issue?.message}`,
-        );
-      }
-      const c = parsed.data;
+      const c = isValidChunkFast(json) ? json : validateChunk(json);
       this.completionId ??= c.id;
+      let carried = 0;
       if (c.usage) this.usage = c.usage;
       for (const choice of c.choices) {
         if (choice.index !== 0)
@@ -92,14 +97,42 @@ export class ChatStreamReader {
           text += content;
         }
         const entries = choice.logprobs?.content;
-        if (entries) {
-          for (const e of entries) this.logprobs.push(e);
-          tokens += entries.length;
+        if (entries && entries.length > 0) {
+          carried += entries.length;
         }
         if (choice.finish_reason) this.finishReason = choice.finish_reason;
       }
+      if (carried > 0) {
+        this.logprobEvents.push(ev.data);
+        tokens += carried;
+      }
     }
+    this.tokens += tokens;
     return { text, tokens };
+  }
+
+  /** Every `logprobs.content` entry so far, in order (each event was validated when it came). */
+  get logprobs(): TokenLogprob[] {
+    while (this.parsedEvents < this.logprobEvents.length) {
+      const chunk = JSON.parse(
+        this.logprobEvents[this.parsedEvents++] as string,
+      ) as ChatCompletionChunk;
+      for (const choice of chunk.choices) {
+        for (const e of choice.logprobs?.content ?? []) {
+          this.parsedLogprobs.push({
+            token: e.token,
+            logprob: e.logprob,
+            bytes: e.bytes,
+            top_logprobs: e.top_logprobs.map((t) => ({
+              token: t.token,
+              logprob: t.logprob,
+              bytes: t.bytes,
+            })),
+          });
+        }
+      }
+    }
+    return this.parsedLogprobs;
   }
 
   /** The body ended: throws if the last event was cut or [DONE] never came. */
@@ -108,6 +141,19 @@ export class ChatStreamReader {
     if (truncated) throw new StreamError("truncated", "stream ended inside an event");
     if (!this.done) throw new StreamError("missing_done", "stream ended without data: [DONE]");
   }
+}
+
+/** The zod verdict on a chunk the fast check did not accept: the chunk, or a bad_chunk error. */
+function validateChunk(json: unknown): ChatCompletionChunk {
+  const parsed = ChatCompletionChunkSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StreamError(
+      "bad_chunk",
+      `chunk breaks the schema at ${issue?.path.join(".") || "<root>"}: ${issue?.message}`,
+    );
+  }
+  return parsed.data;
 }
 
 export function clip(s: string, n = 120): string {

@@ -44,8 +44,11 @@ export interface StreamResult {
   /** hrtime ns of the read that completed the first event with a non-empty token. */
   firstTokenNs: bigint | null;
   endNs: bigint;
-  /** hrtime ns of each read that carried generated text, with the tokens (logprobs entries) it held. */
-  arrivals: { ns: bigint; tokens: number; chars: number }[];
+  /**
+   * The reads that carried generated text or tokens: for each, its time in ns after `startNs`, the
+   * logprobs entries and the characters of text it added (parallel arrays: compact for the GC).
+   */
+  arrivals: { offsetNs: number[]; tokens: number[]; chars: number[] };
   status: number | null;
   text: string;
   logprobs: TokenLogprob[];
@@ -83,15 +86,17 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
     headersNs: null,
     firstTokenNs: null,
     endNs: startNs,
-    arrivals: [],
+    arrivals: { offsetNs: [], tokens: [], chars: [] },
     status: null,
     text: "",
-    logprobs: reader.logprobs,
+    logprobs: [],
     finishReason: null,
     usage: null,
     completionId: null,
     bytes: 0,
   };
+  // Parsed on first read, after the stream (see ChatStreamReader.logprobs).
+  Object.defineProperty(result, "logprobs", { get: () => reader.logprobs, enumerable: true });
   const payload = Buffer.from(JSON.stringify({ ...opts.body, stream: true }));
 
   return new Promise<StreamResult>((resolve) => {
@@ -171,7 +176,10 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
           if (step.text.length > 0 || step.tokens > 0) {
             const ns = process.hrtime.bigint();
             if (step.text.length > 0) result.firstTokenNs ??= ns;
-            result.arrivals.push({ ns, tokens: step.tokens, chars: step.text.length });
+            const a = result.arrivals;
+            a.offsetNs.push(Number(ns - startNs));
+            a.tokens.push(step.tokens);
+            a.chars.push(step.text.length);
           }
         } catch (err) {
           const e = err as StreamError;

@@ -73,18 +73,21 @@ function derivedSeed(seed: number, phaseIndex: number, trial: number): number {
 export function interTokenLatencies(r: StreamResult): number[] {
   const out: number[] = [];
   if (r.firstTokenNs === null) return out;
-  let prev: bigint | null = null;
-  for (const a of r.arrivals) {
-    if (a.ns < r.firstTokenNs) continue;
+  const first = Number(r.firstTokenNs - r.startNs);
+  const { offsetNs, tokens, chars } = r.arrivals;
+  let prev: number | null = null;
+  for (let i = 0; i < offsetNs.length; i++) {
+    const ns = offsetNs[i] as number;
+    if (ns < first) continue;
     if (prev === null) {
-      prev = a.ns;
+      prev = ns;
       continue;
     }
-    const k = Math.max(a.tokens, a.chars > 0 ? 1 : 0);
+    const k = Math.max(tokens[i] as number, (chars[i] as number) > 0 ? 1 : 0);
     if (k === 0) continue;
-    const gap = Number(a.ns - prev) / 1e6 / k;
-    for (let i = 0; i < k; i++) out.push(round3(gap));
-    prev = a.ns;
+    const gap = (ns - prev) / 1e6 / k;
+    for (let j = 0; j < k; j++) out.push(round3(gap));
+    prev = ns;
   }
   return out;
 }

@@ -102,7 +102,7 @@ export type WorkloadInput = z.input<typeof WorkloadSchema>;
 /**
  * The default workload: a warmup, a latency phase at low concurrency and a throughput phase at high
  * concurrency with fixed output lengths, three trials. About 10 s against the reference server's
- * `baseline` profile.
+ * `baseline` profile (about 16 s with the tokenizer load).
  */
 export const DEFAULT_WORKLOAD_INPUT: WorkloadInput = {
   name: "default",
@@ -112,7 +112,7 @@ export const DEFAULT_WORKLOAD_INPUT: WorkloadInput = {
   phases: [
     {
       name: "latency",
-      scheduling: { kind: "concurrency", streams: 2 },
+      scheduling: { kind: "concurrency", streams: 4 },
       requests: 8,
       maxTokens: 32,
       timeLimitMs: 30_000,

@@ -68,6 +68,16 @@ describe("ChatStreamReader", () => {
     ).toBe(kind);
   });
 
+  it("gives the logprobs entries of the events read so far, also when read mid-stream", () => {
+    const r = new ChatStreamReader();
+    r.push(ev(chunk(" a")));
+    expect(r.logprobs.map((e) => e.token)).toEqual([" a"]);
+    r.push(ev(chunk(" b")) + ev(chunk(" c")));
+    expect(r.logprobs.map((e) => e.token)).toEqual([" a", " b", " c"]);
+    expect(r.tokens).toBe(3);
+    expect(r.logprobs[0]).toEqual({ token: " a", logprob: -1, bytes: null, top_logprobs: [] });
+  });
+
   it("names a cut stream and a missing [DONE] at the end", () => {
     const cut = new ChatStreamReader();
     cut.push(ev(chunk(" a")).slice(0, 30));
