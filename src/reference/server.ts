@@ -1,0 +1,450 @@
+// The reference inference server: an OpenAI-compatible HTTP server (the subset DESIGN §2.1 pins,
+// streamed the way vLLM streams) in front of the synthetic model and the batching engine. It is the
+// demo's miners and baseline, the tests' server and a miner's template; it is not a real LLM.
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { z } from "zod";
+import {
+  type ChatCompletionRequest,
+  ChatCompletionRequestSchema,
+  requestedMaxTokens,
+} from "../contract/schemas.js";
+import { loadVocabulary } from "../contract/tokenizer.js";
+import { Engine, type EngineJob } from "./engine.js";
+import { Fragments } from "./format.js";
+import { type EmittedToken, Generation, type GenerationParams } from "./generation.js";
+import { createModel, type SyntheticModel, TOP_K, type Variant } from "./model.js";
+import { resolveProfile, type SpeedProfile } from "./profile.js";
+import { PromptEncoder, renderChatPrompt } from "./prompt.js";
+
+export const DEFAULT_SERVED_MODEL_NAME = "Qwen/Qwen2.5-72B-Instruct";
+/** max_tokens when a request gives neither max_tokens nor max_completion_tokens. */
+export const DEFAULT_MAX_TOKENS = 512;
+/** Context window: prompt tokens + max_tokens may not exceed it (as vLLM's max_model_len). */
+export const MAX_MODEL_LEN = 32_768;
+/** Largest request body accepted. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Completion timings kept for GET /debug/timings. */
+export const MAX_TIMINGS = 100_000;
+
+export interface ReferenceServerOptions {
+  host?: string;
+  port?: number;
+  /** A speed profile, or a profile name / JSON file path. */
+  profile: SpeedProfile | string;
+  variant?: Variant;
+  /** Model seed (servers that must agree use the same one). Default 0. */
+  seed?: number;
+  /** Directory with tokenizer.json; default: the packaged Qwen vocabulary. */
+  modelDir?: string;
+  servedModelName?: string;
+  /** Record receive / first-token times per completion id, served at GET /debug/timings. */
+  recordTimings?: boolean;
+}
+
+export interface ReferenceServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Timing {
+  receivedNs: bigint;
+  firstTokenNs: bigint | null;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export async function startReferenceServer(opts: ReferenceServerOptions): Promise<ReferenceServer> {
+  const profile = typeof opts.profile === "string" ? resolveProfile(opts.profile) : opts.profile;
+  const vocab = loadVocabulary(opts.modelDir);
+  const model = createModel({ vocab, variant: opts.variant ?? "none", seed: opts.seed ?? 0 });
+  const app = new ReferenceApp(model, new Engine(profile), {
+    servedModelName: opts.servedModelName ?? DEFAULT_SERVED_MODEL_NAME,
+    recordTimings: opts.recordTimings ?? false,
+  });
+  const server = createServer({ noDelay: true, keepAlive: true }, app.handle);
+  server.keepAliveTimeout = 65_000;
+  server.on("connection", (socket) => socket.setNoDelay(true));
+  const host = opts.host ?? "127.0.0.1";
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host, port: opts.port ?? 0, backlog: 4096 }, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        app.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+class ReferenceApp {
+  private readonly fragments: Fragments;
+  private readonly encoder: PromptEncoder;
+  private readonly modelJson: string;
+  private readonly idPrefix = `chatcmpl-${randomBytes(6).toString("hex")}-`;
+  private nextId = 0;
+  private readonly timings: Map<string, Timing> | null;
+
+  constructor(
+    private readonly model: SyntheticModel,
+    private readonly engine: Engine,
+    private readonly opts: { servedModelName: string; recordTimings: boolean },
+  ) {
+    this.fragments = new Fragments(model.vocab);
+    this.encoder = new PromptEncoder(model.vocab);
+    this.modelJson = JSON.stringify(opts.servedModelName);
+    this.timings = opts.recordTimings ? new Map() : null;
+  }
+
+  close(): void {
+    this.engine.close();
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = (req.url ?? "/").split("?", 1)[0];
+    try {
+      if (path === "/v1/chat/completions") {
+        if (req.method !== "POST") throw new HttpError(405, "use POST for /v1/chat/completions");
+        this.readBody(req, res);
+        return;
+      }
+      if (req.method !== "GET" && req.method !== "HEAD")
+        throw new HttpError(405, `method ${req.method} not allowed for ${path}`);
+      if (path === "/health") {
+        res.writeHead(200, { "content-length": "0" }).end();
+      } else if (path === "/v1/models") {
+        sendJson(res, 200, this.modelList());
+      } else if (path === "/debug/timings" && this.timings) {
+        sendJson(res, 200, this.timingsJson());
+      } else {
+        throw new HttpError(404, `no route ${path}`, null, "not_found");
+      }
+    } catch (err) {
+      sendError(res, err);
+    }
+  };
+
+  private modelList(): string {
+    return JSON.stringify({
+      object: "list",
+      data: [
+        {
+          id: this.opts.servedModelName,
+          object: "model",
+          created: Math.floor(Date.now() / 1000),
+          owned_by: "cacheon-reference",
+          root: this.opts.servedModelName,
+          max_model_len: MAX_MODEL_LEN,
+        },
+      ],
+    });
+  }
+
+  private timingsJson(): string {
+    const out: Record<string, { receivedNs: string; firstTokenNs: string | null }> = {};
+    for (const [id, t] of this.timings ?? []) {
+      out[id] = {
+        receivedNs: t.receivedNs.toString(),
+        firstTokenNs: t.firstTokenNs === null ? null : t.firstTokenNs.toString(),
+      };
+    }
+    return JSON.stringify(out);
+  }
+
+  private readBody(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Buffer) => {
+      if (tooLarge) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        res.setHeader("connection", "close");
+        sendError(res, new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      if (tooLarge) return;
+      const receivedNs = process.hrtime.bigint();
+      try {
+        const body = Buffer.concat(chunks, size).toString("utf8");
+        this.complete(parseRequest(body, this.opts.servedModelName), res, receivedNs);
+      } catch (err) {
+        sendError(res, err);
+      }
+    });
+    req.on("error", () => res.destroy());
+  }
+
+  private complete(req: ChatCompletionRequest, res: ServerResponse, receivedNs: bigint): void {
+    const promptIds = this.encoder.encode(renderChatPrompt(req.messages));
+    const params = generationParams(req, promptIds.length);
+    const gen = new Generation(this.model, promptIds, params);
+    const id = `${this.idPrefix}${(this.nextId++).toString(36)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const logprobs = req.logprobs === true;
+    const topN = logprobs ? (req.top_logprobs ?? 0) : 0;
+    let timing: Timing | null = null;
+    if (this.timings) {
+      timing = { receivedNs, firstTokenNs: null };
+      this.timings.set(id, timing);
+      if (this.timings.size > MAX_TIMINGS) {
+        const oldest = this.timings.keys().next().value;
+        if (oldest !== undefined) this.timings.delete(oldest);
+      }
+    }
+    const usage = (): string => {
+      const p = promptIds.length;
+      const c = gen.emitted;
+      return `{"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c}}`;
+    };
+    const engine = this.engine;
+    const fragments = this.fragments;
+
+    if (req.stream === true) {
+      const includeUsage = req.stream_options?.include_usage === true;
+      const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${this.modelJson},"choices":[`;
+      const tokenHead = `${head}{"index":0,"delta":{"content":`;
+      res.writeHead(200, {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+      });
+      res.write(
+        `${head}{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`,
+      );
+      let finished = false;
+      const job: EngineJob = {
+        promptTokens: promptIds.length,
+        blocked: false,
+        step: () => {
+          gen.step();
+          let out = "";
+          let hasToken = false;
+          const released = gen.released;
+          if (released.length > 0 || gen.tailText.length > 0) {
+            let content: string;
+            if (released.length === 1 && gen.tailText.length === 0) {
+              content = fragments.content((released[0] as EmittedToken).id);
+            } else {
+              let text = "";
+              for (const t of released) text += t.text;
+              content = JSON.stringify(text + gen.tailText);
+            }
+            let lp = "null";
+            if (logprobs) {
+              lp = '{"content":[';
+              for (let i = 0; i < released.length; i++) {
+                lp += `${i === 0 ? "" : ","}${fragments.entry(released[i] as EmittedToken, topN)}`;
+              }
+              lp += "]}";
+            }
+            out = `${tokenHead}${content}},"logprobs":${lp},"finish_reason":null}]}\n\n`;
+            released.length = 0;
+            hasToken = true;
+          }
+          if (gen.finished) {
+            finished = true;
+            out += `${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"${gen.finishReason}"}]}\n\n`;
+            if (includeUsage) out += `${head}],"usage":${usage()}}\n\n`;
+            out += "data: [DONE]\n\n";
+            res.end(out);
+            if (hasToken && timing && timing.firstTokenNs === null)
+              timing.firstTokenNs = process.hrtime.bigint();
+            return true;
+          }
+          if (hasToken) {
+            // Cork for the rest of this tick: several steps in one tick (the instant profile)
+            // then share one socket write.
+            if (!corked) {
+              corked = true;
+              res.cork();
+              process.nextTick(uncork);
+            }
+            if (!res.write(out)) {
+              job.blocked = true;
+              res.once("drain", unblock);
+            }
+            if (timing && timing.firstTokenNs === null)
+              timing.firstTokenNs = process.hrtime.bigint();
+          }
+          return false;
+        },
+        failed: (err) => {
+          finished = true;
+          process.stderr.write(`reference server: generation failed: ${String(err)}\n`);
+          res.destroy();
+        },
+      };
+      let corked = false;
+      const uncork = () => {
+        corked = false;
+        res.uncork();
+      };
+      const unblock = () => {
+        job.blocked = false;
+        engine.wake();
+      };
+      res.on("close", () => {
+        if (!finished) engine.cancel(job);
+      });
+      engine.submit(job);
+      return;
+    }
+
+    // Non-streaming: the same engine job; the body is written once, at the end.
+    let text = "";
+    const entries: string[] = [];
+    let finished = false;
+    const job: EngineJob = {
+      promptTokens: promptIds.length,
+      blocked: false,
+      step: () => {
+        gen.step();
+        if (gen.released.length > 0) {
+          if (timing && timing.firstTokenNs === null) timing.firstTokenNs = process.hrtime.bigint();
+          for (const t of gen.released) {
+            text += t.text;
+            if (logprobs) entries.push(fragments.entry(t, topN));
+          }
+          gen.released.length = 0;
+        }
+        if (!gen.finished) return false;
+        finished = true;
+        text += gen.tailText;
+        const lp = logprobs ? `{"content":[${entries.join(",")}]}` : "null";
+        const body = `{"id":"${id}","object":"chat.completion","created":${created},"model":${this.modelJson},"choices":[{"index":0,"message":{"role":"assistant","content":${JSON.stringify(text)}},"logprobs":${lp},"finish_reason":"${gen.finishReason}"}],"usage":${usage()}}`;
+        sendJson(res, 200, body);
+        return true;
+      },
+      failed: (err) => {
+        finished = true;
+        sendError(res, err);
+      },
+    };
+    res.on("close", () => {
+      if (!finished) engine.cancel(job);
+    });
+    engine.submit(job);
+  }
+}
+
+/** Parses and checks a chat-completion body; throws HttpError (400/404) naming the problem. */
+function parseRequest(body: string, servedModelName: string): ChatCompletionRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (err) {
+    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = ChatCompletionRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const param = issue && issue.path.length > 0 ? issue.path.join(".") : null;
+    const message = issue
+      ? `${param ?? "body"}: ${issue.message}`
+      : z.prettifyError(parsed.error).split("\n")[0];
+    throw new HttpError(400, message ?? "invalid request", param);
+  }
+  const req = parsed.data;
+  if (req.model !== servedModelName) {
+    throw new HttpError(
+      404,
+      `The model \`${req.model}\` does not exist (this server serves ${servedModelName}).`,
+      "model",
+      "model_not_found",
+    );
+  }
+  if (req.n !== undefined && req.n !== null && req.n > 1)
+    throw new HttpError(400, "n > 1 is not supported", "n");
+  if (req.top_logprobs !== undefined && req.top_logprobs !== null && req.top_logprobs > 0) {
+    if (req.logprobs !== true)
+      throw new HttpError(400, "top_logprobs requires logprobs to be true", "top_logprobs");
+  }
+  if ((req.top_logprobs ?? 0) > TOP_K)
+    throw new HttpError(400, `top_logprobs must be at most ${TOP_K}`, "top_logprobs");
+  const max = requestedMaxTokens(req);
+  if (max !== undefined && req.min_tokens != null && req.min_tokens > max) {
+    throw new HttpError(
+      400,
+      `min_tokens (${req.min_tokens}) must not exceed max_tokens (${max})`,
+      "min_tokens",
+    );
+  }
+  return req;
+}
+
+function generationParams(req: ChatCompletionRequest, promptTokens: number): GenerationParams {
+  const room = MAX_MODEL_LEN - promptTokens;
+  const asked = requestedMaxTokens(req);
+  if (room <= 0 || (asked !== undefined && asked > room)) {
+    throw new HttpError(
+      400,
+      `This model's maximum context length is ${MAX_MODEL_LEN} tokens; the prompt has ${promptTokens} and ${asked ?? 1} more were requested.`,
+      asked === undefined ? "messages" : "max_tokens",
+    );
+  }
+  const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
+  return {
+    maxTokens: asked ?? Math.min(DEFAULT_MAX_TOKENS, room),
+    minTokens: req.min_tokens ?? 0,
+    ignoreEos: req.ignore_eos === true,
+    // OpenAI's default temperature is 1; only 0 is greedy.
+    temperature: req.temperature ?? 1,
+    topP: req.top_p ?? 1,
+    seed: req.seed ?? null,
+    stop,
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const e =
+    err instanceof HttpError
+      ? err
+      : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const type = e.status >= 500 ? "server_error" : "invalid_request_error";
+  sendJson(
+    res,
+    e.status,
+    JSON.stringify({ error: { message: e.message, type, param: e.param, code: e.code } }),
+  );
+}
