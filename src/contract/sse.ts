@@ -17,7 +17,10 @@ export interface SseEnd {
 }
 
 export class SseParser {
-  private readonly decoder = new TextDecoder("utf-8");
+  /** Bytes of a UTF-8 character cut by the end of the previous read. */
+  private partial: Uint8Array | null = null;
+  /** Nothing decoded yet: a leading BOM is still to be dropped. */
+  private atStart = true;
   private buffer = "";
   /** The previous read ended in CR, so a leading LF in the next one belongs to that line break. */
   private skipLeadingLf = false;
@@ -28,7 +31,11 @@ export class SseParser {
 
   /** Feeds one read; returns the events it completed, in order. */
   push(chunk: Uint8Array | string): SseEvent[] {
-    let text = typeof chunk === "string" ? chunk : this.decoder.decode(chunk, { stream: true });
+    let text = typeof chunk === "string" ? chunk : this.decode(chunk);
+    if (this.atStart && text.length > 0) {
+      this.atStart = false;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
     // An empty read (or one that only holds part of a UTF-8 character) says nothing about the LF.
     if (this.skipLeadingLf && text.length > 0) {
       this.skipLeadingLf = false;
@@ -74,10 +81,39 @@ export class SseParser {
     return events;
   }
 
-  /** Ends the stream: flushes the decoder and reports whether an event was left unterminated. */
+  /**
+   * UTF-8 → string, keeping a character cut at the end of the read for the next one. (Buffer's
+   * decoder is several times faster than TextDecoder on short reads; invalid bytes become U+FFFD
+   * in both.)
+   */
+  private decode(chunk: Uint8Array): string {
+    let bytes = chunk;
+    if (this.partial) {
+      bytes = Buffer.concat([this.partial, chunk]);
+      this.partial = null;
+    }
+    let end = bytes.length;
+    let i = end - 1;
+    while (i >= 0 && end - i < 4 && ((bytes[i] as number) & 0xc0) === 0x80) i--;
+    if (i >= 0) {
+      const lead = bytes[i] as number;
+      const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+      if (lead < 0xf8 && end - i < need) {
+        this.partial = bytes.slice(i);
+        end = i;
+      }
+    }
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return buf.toString("utf8", 0, end);
+  }
+
+  /** Ends the stream and reports whether an event (or a character) was left unterminated. */
   end(): SseEnd {
-    const rest = this.buffer + this.decoder.decode();
-    const truncated = rest.length > 0 || this.sawField;
+    const rest = this.buffer;
+    const truncated = rest.length > 0 || this.sawField || this.partial !== null;
+    this.partial = null;
     this.buffer = "";
     this.data = [];
     this.sawField = false;

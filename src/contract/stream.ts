@@ -45,14 +45,16 @@ export class ChatStreamReader {
   private readonly parser = new SseParser();
   text = "";
   /**
-   * The JSON of each validated event that carried logprobs entries. Kept as strings, not as parsed
-   * objects: a long stream's logprobs are thousands of small objects that the garbage collector
-   * would trace over and over while the stream is still running; strings it does not trace. They
-   * are parsed again, once, when `logprobs` is first read.
+   * Every read of the body, kept so that `logprobs` can be parsed when first asked for, after the
+   * stream. A long stream's logprobs are thousands of small objects, and keeping them while the
+   * stream runs makes the garbage collector trace and copy them over and over; the reads are
+   * Buffers, whose bytes live off the JS heap. The caller must not reuse a buffer it pushed.
    */
-  private readonly logprobEvents: string[] = [];
-  private readonly parsedLogprobs: TokenLogprob[] = [];
-  private parsedEvents = 0;
+  private readonly reads: (Uint8Array | string)[] = [];
+  /** Events that passed validation: `logprobs` reads no further. */
+  private validEvents = 0;
+  private logprobsCache: TokenLogprob[] = [];
+  private logprobsCacheEvents = 0;
   /** Number of logprobs entries so far. */
   tokens = 0;
   finishReason: FinishReason | null = null;
@@ -68,11 +70,13 @@ export class ChatStreamReader {
   push(chunk: Uint8Array | string): StreamStep {
     let text = "";
     let tokens = 0;
+    this.reads.push(chunk);
     for (const ev of this.parser.push(chunk)) {
       this.events++;
       if (this.done) throw new StreamError("after_done", "data after [DONE]");
       if (ev.data === "[DONE]") {
         this.done = true;
+        this.validEvents = this.events;
         continue;
       }
       let json: unknown;
@@ -102,10 +106,8 @@ export class ChatStreamReader {
         }
         if (choice.finish_reason) this.finishReason = choice.finish_reason;
       }
-      if (carried > 0) {
-        this.logprobEvents.push(ev.data);
-        tokens += carried;
-      }
+      tokens += carried;
+      this.validEvents = this.events;
     }
     this.tokens += tokens;
     return { text, tokens };
@@ -113,26 +115,34 @@ export class ChatStreamReader {
 
   /** Every `logprobs.content` entry so far, in order (each event was validated when it came). */
   get logprobs(): TokenLogprob[] {
-    while (this.parsedEvents < this.logprobEvents.length) {
-      const chunk = JSON.parse(
-        this.logprobEvents[this.parsedEvents++] as string,
-      ) as ChatCompletionChunk;
-      for (const choice of chunk.choices) {
-        for (const e of choice.logprobs?.content ?? []) {
-          this.parsedLogprobs.push({
-            token: e.token,
-            logprob: e.logprob,
-            bytes: e.bytes,
-            top_logprobs: e.top_logprobs.map((t) => ({
-              token: t.token,
-              logprob: t.logprob,
-              bytes: t.bytes,
-            })),
-          });
+    if (this.logprobsCacheEvents === this.validEvents) return this.logprobsCache;
+    const out: TokenLogprob[] = [];
+    const parser = new SseParser();
+    let seen = 0;
+    reading: for (const read of this.reads) {
+      for (const ev of parser.push(read)) {
+        if (++seen > this.validEvents) break reading;
+        if (ev.data === "[DONE]") continue;
+        const chunk = JSON.parse(ev.data) as ChatCompletionChunk;
+        for (const choice of chunk.choices) {
+          for (const e of choice.logprobs?.content ?? []) {
+            out.push({
+              token: e.token,
+              logprob: e.logprob,
+              bytes: e.bytes,
+              top_logprobs: e.top_logprobs.map((t) => ({
+                token: t.token,
+                logprob: t.logprob,
+                bytes: t.bytes,
+              })),
+            });
+          }
         }
       }
     }
-    return this.parsedLogprobs;
+    this.logprobsCache = out;
+    this.logprobsCacheEvents = this.validEvents;
+    return out;
   }
 
   /** The body ended: throws if the last event was cut or [DONE] never came. */

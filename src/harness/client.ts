@@ -76,6 +76,21 @@ export interface StreamOptions {
 
 class Aborted extends Error {}
 
+// Parsing is deferred to the end of the event-loop turn: when many streams have data at once, the
+// loop first reads (and timestamps) every ready socket, then parses. A read's timestamp then waits
+// only for the cheap reads ahead of it, not for their JSON parsing and validation, which keeps
+// TTFT and inter-token times accurate at high concurrency. One setImmediate serves all streams.
+let deferred: (() => void)[] = [];
+function runDeferred(): void {
+  const jobs = deferred;
+  deferred = [];
+  for (const job of jobs) job();
+}
+function deferParse(job: () => void): void {
+  if (deferred.length === 0) setImmediate(runDeferred);
+  deferred.push(job);
+}
+
 export function streamChat(opts: StreamOptions): Promise<StreamResult> {
   const startNs = process.hrtime.bigint();
   const reader = new ChatStreamReader();
@@ -138,6 +153,30 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
     }
     opts.signal?.addEventListener("abort", onAbort, { once: true });
 
+    // Reads waiting to be parsed, with the hrtime of their arrival (see deferParse).
+    const pendingChunks: Buffer[] = [];
+    const pendingNs: bigint[] = [];
+    const parsePending = () => {
+      for (let i = 0; i < pendingChunks.length && !settled && !failure; i++) {
+        const ns = pendingNs[i] as bigint;
+        try {
+          const step = reader.push(pendingChunks[i] as Buffer);
+          if (step.text.length > 0 || step.tokens > 0) {
+            if (step.text.length > 0) result.firstTokenNs ??= ns;
+            const a = result.arrivals;
+            a.offsetNs.push(Number(ns - startNs));
+            a.tokens.push(step.tokens);
+            a.chars.push(step.text.length);
+          }
+        } catch (err) {
+          const e = err as StreamError;
+          fail({ kind: e.kind ?? "bad_chunk", message: e.message });
+        }
+      }
+      pendingChunks.length = 0;
+      pendingNs.length = 0;
+    };
+
     const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
       onConnect(abort) {
         abortRequest = abort;
@@ -171,23 +210,14 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
           result.firstTokenNs ??= process.hrtime.bigint();
           return true;
         }
-        try {
-          const step = reader.push(chunk);
-          if (step.text.length > 0 || step.tokens > 0) {
-            const ns = process.hrtime.bigint();
-            if (step.text.length > 0) result.firstTokenNs ??= ns;
-            const a = result.arrivals;
-            a.offsetNs.push(Number(ns - startNs));
-            a.tokens.push(step.tokens);
-            a.chars.push(step.text.length);
-          }
-        } catch (err) {
-          const e = err as StreamError;
-          fail({ kind: e.kind ?? "bad_chunk", message: e.message });
-        }
+        // Stamp the read now; parse it once the event loop has read every socket that is ready.
+        pendingChunks.push(chunk);
+        pendingNs.push(process.hrtime.bigint());
+        if (pendingChunks.length === 1) deferParse(parsePending);
         return true;
       },
       onComplete() {
+        parsePending();
         if (failure) return finish(failure);
         if (result.status !== 200) {
           const body = Buffer.concat(errorBody).toString("utf8");

@@ -82,6 +82,36 @@ describe("SseParser", () => {
     expect(events).toEqual([{ data: " two spaces\nnone" }]);
   });
 
+  it("drops a leading BOM split across reads, and only at the start", () => {
+    const bytes = enc.encode("\ufeffdata: a\n\ndata: \ufeffb\n\n");
+    for (let i = 0; i <= bytes.length; i++) {
+      expect(feed(bytes, [i, i]).events, `split at ${i}`).toEqual([
+        { data: "a" },
+        { data: "\ufeffb" },
+      ]);
+    }
+  });
+
+  it("decodes invalid UTF-8 as U+FFFD without losing the events around it", () => {
+    const bytes = new Uint8Array([
+      ...enc.encode("data: a"),
+      0xff,
+      0xc3, // a lead byte without its continuation
+      ...enc.encode("\n\ndata: b"),
+      0xe2,
+      0x82, // cut three-byte character, then a line break
+      ...enc.encode("\n\n"),
+    ]);
+    for (let i = 0; i <= bytes.length; i++) {
+      const { events, end } = feed(bytes, [i]);
+      expect(
+        events.map((e) => e.data),
+        `split at ${i}`,
+      ).toEqual(["a\ufffd\ufffd", "b\ufffd"]);
+      expect(end.truncated).toBe(false);
+    }
+  });
+
   it("ignores unknown fields and retry, and ids with NUL", () => {
     const { events } = feed(enc.encode("retry: 10\nfoo: bar\nid: a\0b\ndata: z\n\n"));
     expect(events).toEqual([{ data: "z" }]);
