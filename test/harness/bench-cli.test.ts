@@ -1,0 +1,144 @@
+// `cacheon bench` end to end: the built CLI against a reference server spawned out of process.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliEntry } from "../../src/cli/entry.js";
+import { BenchReportSchema } from "../../src/harness/report.js";
+import { type SpawnedReferenceServer, spawnReferenceServer } from "../../src/reference/spawn.js";
+import { closedPort } from "../helpers/ports.js";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cacheon(args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cliEntry(), ...args],
+      { timeout: timeoutMs, encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let server: SpawnedReferenceServer;
+const dir = mkdtempSync(join(tmpdir(), "cacheon-bench-"));
+beforeAll(async () => {
+  server = await spawnReferenceServer({ profile: "fast" });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+const smallWorkload = {
+  name: "small",
+  trials: 2,
+  warmup: { requests: 2, concurrency: 2, maxTokens: 4 },
+  phases: [
+    {
+      name: "latency",
+      scheduling: { kind: "concurrency", streams: 2 },
+      requests: 4,
+      maxTokens: 8,
+      timeLimitMs: 20_000,
+    },
+    {
+      name: "throughput",
+      scheduling: { kind: "concurrency", streams: 16 },
+      requests: 32,
+      maxTokens: 16,
+      fixedLength: true,
+      timeLimitMs: 20_000,
+    },
+  ],
+};
+
+describe("cacheon bench", () => {
+  it("runs a workload against a reference server, prints a table and writes the JSON report", async () => {
+    const wl = join(dir, "small.json");
+    writeFileSync(wl, JSON.stringify(smallWorkload));
+    const out = join(dir, "nested", "report.json");
+    const r = await cacheon(["bench", "--endpoint", server.url, "--workload", wl, "--out", out]);
+    expect(r.stderr).toContain("is healthy");
+    expect(r.code, r.stderr).toBe(0);
+    // Progress: one line per phase and trial (and warmup), no flood.
+    const progress = r.stderr.trim().split("\n");
+    expect(progress.length).toBeLessThanOrEqual(10);
+    expect(progress.filter((l) => l.startsWith("[trial"))).toHaveLength(4);
+    // The table.
+    expect(r.stdout).toMatch(/phase\s+trial\s+ok\s+failed\s+TTFT p50\s+p90\s+p99 ms\s+ITL p50 ms/);
+    expect(r.stdout).toMatch(/^throughput\s+2\s+32\s+0\s/m);
+    expect(r.stdout).toContain("Per phase (median trial");
+    // The report, with every documented field.
+    const report = BenchReportSchema.parse(JSON.parse(readFileSync(out, "utf8")));
+    expect(report.model).toBe("Qwen/Qwen2.5-72B-Instruct");
+    expect(report.workload.name).toBe("small");
+    expect(report.phases).toHaveLength(4);
+    expect(report.requests).toHaveLength(2 + 2 * (4 + 32));
+    const thr = report.phases.find((p) => p.phase === "throughput" && p.trial === 1);
+    expect(thr?.outputTokens).toBe(32 * 16);
+    expect(thr?.tokensPerSec).toBeGreaterThan(0);
+    expect(thr?.ttftMs.medianCi).not.toBeNull();
+    for (const rec of report.requests) {
+      expect(rec.status).toBe("ok");
+      expect(rec.outputTokens).toBeGreaterThan(0);
+      expect(rec.tokenizerTokens).not.toBeNull();
+      expect(rec.ttftMs).toBeGreaterThan(0);
+    }
+    expect(
+      report.requests.filter((q) => q.phase === "throughput").every((q) => q.outputTokens === 16),
+    ).toBe(true);
+  });
+
+  it("explains a bad URL, an unreachable server and a bad workload file in one line", async () => {
+    const bad = await cacheon(["bench", "--endpoint", "not a url"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toMatch(/^cacheon: --endpoint "not a url" is not a URL/);
+    expect(bad.stderr.trim().split("\n")).toHaveLength(1);
+
+    const port = await closedPort();
+    const down = await cacheon(["bench", "--endpoint", `http://127.0.0.1:${port}`]);
+    expect(down.code).toBe(2);
+    expect(down.stderr.trim()).toBe(
+      `cacheon: cannot reach the server at http://127.0.0.1:${port}: connection refused (is it running? GET /health failed)`,
+    );
+
+    const wl = join(dir, "bad.json");
+    writeFileSync(wl, JSON.stringify({ phases: [{ name: "x", requests: 0 }] }));
+    const invalid = await cacheon(["bench", "--endpoint", server.url, "--workload", wl]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr.trim().split("\n")).toHaveLength(1);
+    expect(invalid.stderr).toMatch(
+      /bad\.json is invalid: phases\.0\.scheduling: .*phases\.0\.requests: /,
+    );
+
+    const path = await cacheon(["bench", "--endpoint", `${server.url}/v2/chat`]);
+    expect(path.code).toBe(2);
+    expect(path.stderr).toMatch(/must be the server's base URL/);
+  });
+
+  it("documents every option in --help", async () => {
+    const r = await cacheon(["bench", "--help"]);
+    expect(r.code).toBe(0);
+    for (const opt of [
+      "--endpoint",
+      "--workload",
+      "--out",
+      "--model",
+      "--tokenizer",
+      "--trials",
+      "--seed",
+      "--quiet",
+    ])
+      expect(r.stdout).toContain(opt);
+    expect(r.stdout).toContain("Exit status");
+  });
+});
