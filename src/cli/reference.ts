@@ -1,6 +1,6 @@
 // `cacheon reference serve`: the reference inference server (a synthetic model, not a real LLM).
 import { type Command, Option } from "commander";
-import { TokenizerError } from "../contract/tokenizer.js";
+import { DEFAULT_MAX_TOKENS, DEFAULT_SERVED_MODEL_NAME } from "../reference/constants.js";
 import { VARIANTS, type Variant } from "../reference/model.js";
 import {
   PROFILE_NAMES,
@@ -8,11 +8,7 @@ import {
   resolveProfile,
   type SpeedProfile,
 } from "../reference/profile.js";
-import {
-  DEFAULT_MAX_TOKENS,
-  DEFAULT_SERVED_MODEL_NAME,
-  startReferenceServer,
-} from "../reference/server.js";
+import type { ReferenceServer } from "../reference/server.js";
 import { CliError } from "./errors.js";
 
 interface ServeOptions {
@@ -107,7 +103,10 @@ export function registerReference(program: Command): void {
       "record when each request was received and its first token written; served at GET /debug/timings",
     )
     .action(async (opts: ServeOptions) => {
-      let server: Awaited<ReturnType<typeof startReferenceServer>>;
+      // Loaded here, not at the top: the vocabulary takes seconds, --help and option errors don't.
+      const { startReferenceServer } = await import("../reference/server.js");
+      const { TokenizerError } = await import("../contract/tokenizer.js");
+      let server: ReferenceServer;
       try {
         server = await startReferenceServer({
           host: opts.host,
@@ -129,13 +128,14 @@ export function registerReference(program: Command): void {
         if (e.code === "EACCES") throw new CliError(`no permission to listen on port ${opts.port}`);
         throw err;
       }
-      process.stdout.write(`cacheon reference server listening on ${server.url}\n`);
       const stop = () => {
         process.off("SIGINT", stop);
         process.off("SIGTERM", stop);
         void server.close().then(() => process.exit(0));
       };
+      // Handlers first: whoever waits for the ready line may signal us the moment it appears.
       process.on("SIGINT", stop);
       process.on("SIGTERM", stop);
+      process.stdout.write(`cacheon reference server listening on ${server.url}\n`);
     });
 }

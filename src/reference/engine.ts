@@ -104,12 +104,18 @@ export class Engine {
     this.cancelled.clear();
   }
 
+  /** Starts the loop if it sleeps, on the next turn of the event loop: requests that arrive
+   * together (one I/O poll) are admitted to the same step. */
   private kick(): void {
     if (this.running || this.closed) return;
     this.running = true;
-    if (this.instant) this.immediate = setImmediate(this.runSlice);
-    else this.beginStep(performance.now());
+    this.immediate = setImmediate(this.instant ? this.runSlice : this.startTimed);
   }
+
+  private readonly startTimed = (): void => {
+    this.immediate = null;
+    if (!this.closed) this.beginStep(performance.now());
+  };
 
   /** Admits queued jobs (all of the queue that fits, when batching allows); returns their prompt
    * tokens, or -1 if none was admitted. */

@@ -11,22 +11,27 @@ import {
   requestedMaxTokens,
 } from "../contract/schemas.js";
 import { loadVocabulary } from "../contract/tokenizer.js";
-import { Engine, type EngineJob } from "./engine.js";
+import {
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_SERVED_MODEL_NAME,
+  MAX_BODY_BYTES,
+  MAX_MODEL_LEN,
+  MAX_TIMINGS,
+} from "./constants.js";
+import { Engine, type EngineJob, type EngineStats } from "./engine.js";
 import { Fragments } from "./format.js";
 import { type EmittedToken, Generation, type GenerationParams } from "./generation.js";
 import { createModel, type SyntheticModel, TOP_K, type Variant } from "./model.js";
 import { resolveProfile, type SpeedProfile } from "./profile.js";
 import { PromptEncoder, renderChatPrompt } from "./prompt.js";
 
-export const DEFAULT_SERVED_MODEL_NAME = "Qwen/Qwen2.5-72B-Instruct";
-/** max_tokens when a request gives neither max_tokens nor max_completion_tokens. */
-export const DEFAULT_MAX_TOKENS = 512;
-/** Context window: prompt tokens + max_tokens may not exceed it (as vLLM's max_model_len). */
-export const MAX_MODEL_LEN = 32_768;
-/** Largest request body accepted. */
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
-/** Completion timings kept for GET /debug/timings. */
-export const MAX_TIMINGS = 100_000;
+export {
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_SERVED_MODEL_NAME,
+  MAX_BODY_BYTES,
+  MAX_MODEL_LEN,
+  MAX_TIMINGS,
+} from "./constants.js";
 
 export interface ReferenceServerOptions {
   host?: string;
@@ -46,6 +51,8 @@ export interface ReferenceServerOptions {
 export interface ReferenceServer {
   url: string;
   port: number;
+  /** The engine's counters: active and queued sequences, steps run, tokens generated. */
+  stats(): EngineStats;
   close(): Promise<void>;
 }
 
@@ -69,7 +76,8 @@ export async function startReferenceServer(opts: ReferenceServerOptions): Promis
   const profile = typeof opts.profile === "string" ? resolveProfile(opts.profile) : opts.profile;
   const vocab = loadVocabulary(opts.modelDir);
   const model = createModel({ vocab, variant: opts.variant ?? "none", seed: opts.seed ?? 0 });
-  const app = new ReferenceApp(model, new Engine(profile), {
+  const engine = new Engine(profile);
+  const app = new ReferenceApp(model, engine, {
     servedModelName: opts.servedModelName ?? DEFAULT_SERVED_MODEL_NAME,
     recordTimings: opts.recordTimings ?? false,
   });
@@ -90,6 +98,7 @@ export async function startReferenceServer(opts: ReferenceServerOptions): Promis
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    stats: () => engine.stats(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         app.close();
@@ -183,16 +192,19 @@ class ReferenceApp {
       if (tooLarge) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // Stop buffering; answer once the client has finished sending (an early answer and close
+        // would make many clients report a reset instead of the 413).
         tooLarge = true;
         chunks.length = 0;
-        res.setHeader("connection", "close");
-        sendError(res, new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
         return;
       }
       chunks.push(chunk);
     });
     req.on("end", () => {
-      if (tooLarge) return;
+      if (tooLarge) {
+        sendError(res, new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
       const receivedNs = process.hrtime.bigint();
       try {
         const body = Buffer.concat(chunks, size).toString("utf8");
