@@ -37,8 +37,8 @@ The workload file is JSON (every field but "phases" has a default):
     "phases": [
       { "name": "latency", "scheduling": { "kind": "concurrency", "streams": 2 },
         "requests": 8, "maxTokens": 32, "timeLimitMs": 30000 },
-      { "name": "throughput", "scheduling": { "kind": "concurrency", "streams": 48 },
-        "requests": 96, "maxTokens": 64, "fixedLength": true, "timeLimitMs": 60000 },
+      { "name": "throughput", "scheduling": { "kind": "concurrency", "streams": 64 },
+        "requests": 128, "maxTokens": 32, "fixedLength": true, "timeLimitMs": 60000 },
       { "name": "open-loop", "scheduling": { "kind": "poisson", "ratePerSec": 20 },
         "requests": 100, "maxTokens": 32, "timeLimitMs": 30000 }
     ],

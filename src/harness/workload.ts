@@ -101,8 +101,8 @@ export type WorkloadInput = z.input<typeof WorkloadSchema>;
 
 /**
  * The default workload: a warmup, a latency phase at low concurrency and a throughput phase at high
- * concurrency with fixed output lengths, three trials. About 10 s against the reference server's
- * `baseline` profile (about 16 s with the tokenizer load).
+ * concurrency with fixed output lengths, three trials. About 12 s of requests against the
+ * reference server's `baseline` profile (about 14 s for the whole `cacheon bench`).
  */
 export const DEFAULT_WORKLOAD_INPUT: WorkloadInput = {
   name: "default",
@@ -119,9 +119,9 @@ export const DEFAULT_WORKLOAD_INPUT: WorkloadInput = {
     },
     {
       name: "throughput",
-      scheduling: { kind: "concurrency", streams: 48 },
-      requests: 96,
-      maxTokens: 64,
+      scheduling: { kind: "concurrency", streams: 64 },
+      requests: 128,
+      maxTokens: 32,
       fixedLength: true,
       timeLimitMs: 60_000,
     },
