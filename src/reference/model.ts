@@ -96,7 +96,21 @@ export function hashStep(hash: number, id: number): number {
   return fmix32((Math.imul(hash ^ id, 0x01000193) + 0x9e3779b9) | 0);
 }
 
-/** mulberry32 as a tiny object, so a position's draws need no closure. */
+// The per-position generator: mulberry32 on module state (next() is synchronous, so positions
+// never interleave), which costs no allocation per token.
+let rngState = 0;
+function nextU32(): number {
+  rngState = (rngState + 0x6d2b79f5) | 0;
+  let t = rngState;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+function nextUnit(): number {
+  return nextU32() / 4294967296;
+}
+
+/** mulberry32 as a tiny object (for building tables). */
 class Rng {
   constructor(private s: number) {}
   next(): number {
@@ -195,6 +209,9 @@ interface TokenClasses {
   kind: Uint8Array;
 }
 
+/** Words per class, the lowest ids (BPE's most frequent merges): a small table stays in cache. */
+const MAX_CLASS_WORDS = 6000;
+
 const K_OTHER = 0;
 const K_WORD = 1;
 const K_COMMA = 2;
@@ -244,11 +261,11 @@ function tokenClasses(vocab: Vocabulary): TokenClasses {
     return Int32Array.from(ids);
   };
   const classes: TokenClasses = {
-    lower: Int32Array.from(lower),
+    lower: Int32Array.from(lower.slice(0, MAX_CLASS_WORDS)),
     lowerCommon: common(" ", false),
-    capSpace: Int32Array.from(capSpace),
+    capSpace: Int32Array.from(capSpace.slice(0, MAX_CLASS_WORDS)),
     capSpaceCommon: common(" ", true),
-    capStart: Int32Array.from(capStart),
+    capStart: Int32Array.from(capStart.slice(0, MAX_CLASS_WORDS)),
     capStartCommon: common("", true),
     comma,
     period,
@@ -277,21 +294,22 @@ export function createModel(opts: ModelOptions): SyntheticModel {
   const startHash = fmix32(seed + 0x2545f491);
   const { kind } = classes;
 
-  /** A word from `all` (biased to low ids: frequent merges) or, often, from `common`. */
-  const pickWord = (rng: Rng, all: Int32Array, common: Int32Array): number => {
-    if (rng.next() < 0.55) return common[Math.floor(rng.next() * common.length)] as number;
-    const u = rng.next();
+  /** A word from `all` (biased to low ids: frequent merges) or, often, from `common`; `x` is a
+   * random u32 whose low byte is spent already. */
+  const pickWord = (x: number, all: Int32Array, common: Int32Array): number => {
+    const u = (x >>> 16) / 65536;
+    if (((x >>> 8) & 0xff) < 141) return common[Math.floor(u * common.length)] as number;
     return all[Math.floor(u * u * all.length)] as number;
   };
 
   const next = (state: ModelState, allowEos: boolean): Distribution => {
-    const rng = new Rng(fmix32(state.hash ^ seedMix));
+    rngState = fmix32(state.hash ^ seedMix);
     // Fixed draw order, whatever the variant or masking: variants differ only where they mean to.
-    const uTie = rng.next();
-    const uShape = rng.next();
-    const uDiverge = rng.next();
-    const uTop = rng.next();
-    const uEos = rng.next();
+    const uTie = nextUnit();
+    const uShape = nextUnit();
+    const uDiverge = nextUnit();
+    const uTop = nextUnit();
+    const uEos = nextUnit();
     const lastKind = kind[state.last] ?? K_OTHER;
 
     let all: Int32Array;
@@ -307,40 +325,34 @@ export function createModel(opts: ModelOptions): SyntheticModel {
       common = classes.lowerCommon;
     }
 
-    const ids = new Array<number>(RAW_K);
+    const ids: number[] = [];
     // Rank 1.
-    let first: number;
-    if (lastKind === K_END && uEos < EOS_AFTER_SENTENCE) first = eosId;
-    else if (lastKind === K_WORD && uTop < 0.075) first = classes.period;
-    else if (lastKind === K_WORD && uTop < 0.13) first = classes.comma;
-    else if (lastKind === K_WORD && uTop < 0.135) first = classes.question;
-    else first = pickWord(rng, all, common);
-    ids[0] = first;
-    let n = 1;
+    if (lastKind === K_END && uEos < EOS_AFTER_SENTENCE) ids.push(eosId);
+    else if (lastKind === K_WORD && uTop < 0.075) ids.push(classes.period);
+    else if (lastKind === K_WORD && uTop < 0.13) ids.push(classes.comma);
+    else if (lastKind === K_WORD && uTop < 0.135) ids.push(classes.question);
+    else ids.push(pickWord(nextU32(), all, common));
     // EOS in a lower rank sometimes after a sentence ends, rarely elsewhere (never at the start).
     let eosRank = -1;
     if (lastKind === K_END && uEos >= EOS_AFTER_SENTENCE && uEos < 0.4)
-      eosRank = 1 + Math.floor(rng.next() * 5);
-    else if (lastKind === K_WORD && uEos < 0.02) eosRank = 8 + Math.floor(rng.next() * 12);
-    let guard = 0;
-    while (n < RAW_K) {
+      eosRank = 1 + Math.floor(nextUnit() * 5);
+    else if (lastKind === K_WORD && uEos < 0.02) eosRank = 8 + Math.floor(nextUnit() * 12);
+    let draws = 0;
+    while (ids.length < RAW_K) {
       let id: number;
-      if (n === eosRank) id = eosId;
-      else if (lastKind === K_WORD && rng.next() < 0.1) {
-        const r = rng.next();
-        id = r < 0.5 ? classes.comma : r < 0.85 ? classes.period : classes.exclaim;
-      } else if (++guard > 1000) {
+      if (ids.length === eosRank) id = eosId;
+      else if (++draws > 1000) {
         // Unreachable with the class sizes checked above; keeps the loop total anyway.
-        id = all[n + guard] as number;
-      } else id = pickWord(rng, all, common);
-      let dup = false;
-      for (let i = 0; i < n; i++) {
-        if (ids[i] === id) {
-          dup = true;
-          break;
-        }
+        id = all[draws] as number;
+      } else {
+        const x = nextU32();
+        // After a word, one rank in ten is punctuation.
+        if (lastKind === K_WORD && (x & 0xff) < 26) {
+          const r = (x >>> 8) & 0xff;
+          id = r < 128 ? classes.comma : r < 218 ? classes.period : classes.exclaim;
+        } else id = pickWord(x, all, common);
       }
-      if (!dup) ids[n++] = id;
+      if (!ids.includes(id)) ids.push(id);
     }
 
     const shapes = uTie < TIE_RATE ? tieShapes : clearShapes;

@@ -287,25 +287,17 @@ class ReferenceApp {
             out += `${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"${gen.finishReason}"}]}\n\n`;
             if (includeUsage) out += `${head}],"usage":${usage()}}\n\n`;
             out += "data: [DONE]\n\n";
-            res.end(out);
-            if (hasToken && timing && timing.firstTokenNs === null)
+            res.end(pending + out);
+            pending = "";
+            if ((hasToken || sentToken) && timing && timing.firstTokenNs === null)
               timing.firstTokenNs = process.hrtime.bigint();
             return true;
           }
           if (hasToken) {
-            // Cork for the rest of this tick: several steps in one tick (the instant profile)
-            // then share one socket write.
-            if (!corked) {
-              corked = true;
-              res.cork();
-              process.nextTick(uncork);
-            }
-            if (!res.write(out)) {
-              job.blocked = true;
-              res.once("drain", unblock);
-            }
-            if (timing && timing.firstTokenNs === null)
-              timing.firstTokenNs = process.hrtime.bigint();
+            // Sent at the end of this tick: with the instant profile several steps run in one tick,
+            // and their chunks then cost one write (the bytes on the wire are the same).
+            if (pending.length === 0) process.nextTick(flush);
+            pending += out;
           }
           return false;
         },
@@ -315,10 +307,18 @@ class ReferenceApp {
           res.destroy();
         },
       };
-      let corked = false;
-      const uncork = () => {
-        corked = false;
-        res.uncork();
+      let pending = "";
+      let sentToken = false;
+      const flush = () => {
+        if (pending.length === 0) return; // ended meanwhile
+        const ok = res.write(pending);
+        pending = "";
+        sentToken = true;
+        if (timing && timing.firstTokenNs === null) timing.firstTokenNs = process.hrtime.bigint();
+        if (!ok) {
+          job.blocked = true;
+          res.once("drain", unblock);
+        }
       };
       const unblock = () => {
         job.blocked = false;
