@@ -30,7 +30,9 @@ try {
   } else {
     // A bug, not bad input: one line by default, the stack when asked for.
     const detail = process.env.CACHEON_DEBUG ? (err as Error)?.stack : (err as Error)?.message;
-    process.stderr.write(`cacheon: internal error: ${detail ?? String(err)} (CACHEON_DEBUG=1 shows the stack)\n`);
+    process.stderr.write(
+      `cacheon: internal error: ${detail ?? String(err)} (CACHEON_DEBUG=1 shows the stack)\n`,
+    );
     process.exitCode = 70;
   }
 }
