@@ -30,12 +30,13 @@ interface BenchOptions {
 }
 
 const HELP_AFTER = `
-The workload file is JSON (every field but "phases" has a default):
+The workload file is JSON; every field has a default except "phases" and, in each phase,
+"name", "scheduling", "requests" and "maxTokens":
   {
     "name": "mine", "seed": 0, "trials": 3,
     "warmup": { "requests": 4, "concurrency": 4, "maxTokens": 16 },
     "phases": [
-      { "name": "latency", "scheduling": { "kind": "concurrency", "streams": 2 },
+      { "name": "latency", "scheduling": { "kind": "concurrency", "streams": 4 },
         "requests": 8, "maxTokens": 32, "timeLimitMs": 30000 },
       { "name": "throughput", "scheduling": { "kind": "concurrency", "streams": 64 },
         "requests": 128, "maxTokens": 32, "fixedLength": true, "timeLimitMs": 60000 },
@@ -45,9 +46,11 @@ The workload file is JSON (every field but "phases" has a default):
     "tokenTolerance": { "relative": 0.05, "absolute": 3 }
   }
   Phase fields: prompts ({"source":"builtin","lengths":["short","medium","long"]}),
-  topLogprobs (default 5), requestDeadlineMs (60000), headersTimeoutMs (30000),
+  timeLimitMs (120000: the phase's hard limit), topLogprobs (default 5),
+  requestDeadlineMs (60000), headersTimeoutMs (30000),
   idleTimeoutMs (30000: the longest silence allowed inside a stream).
-Without --workload the default above (latency + throughput, 3 trials) runs.
+Without --workload the default runs: warmup, then "latency" (4 streams, 8 requests of 32
+tokens) and "throughput" (64 streams, 128 fixed-length requests of 32 tokens), 3 trials.
 
 Every request is greedy (temperature 0) with logprobs. Output tokens are counted from the
 logprobs and checked against the text and the tokenizer, never taken from "usage".

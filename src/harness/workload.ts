@@ -56,7 +56,7 @@ export const PhaseSchema = z.strictObject({
   /** Limit on silence between two reads of a stream (a stall). */
   idleTimeoutMs: Ms.default(30_000),
   /** Hard limit for the phase: requests in flight then are aborted, unsent ones are not sent. */
-  timeLimitMs: Ms,
+  timeLimitMs: Ms.default(120_000),
 });
 export type Phase = z.infer<typeof PhaseSchema>;
 
