@@ -53,7 +53,7 @@ const smallWorkload = {
     {
       name: "throughput",
       scheduling: { kind: "concurrency", streams: 16 },
-      requests: 32,
+      requests: 24,
       maxTokens: 16,
       fixedLength: true,
       timeLimitMs: 20_000,
@@ -75,16 +75,16 @@ describe("cacheon bench", () => {
     expect(progress.filter((l) => l.startsWith("[trial"))).toHaveLength(4);
     // The table.
     expect(r.stdout).toMatch(/phase\s+trial\s+ok\s+failed\s+TTFT p50\s+p90\s+p99 ms\s+ITL p50 ms/);
-    expect(r.stdout).toMatch(/^throughput\s+2\s+32\s+0\s/m);
+    expect(r.stdout).toMatch(/^throughput\s+2\s+24\s+0\s/m);
     expect(r.stdout).toContain("Per phase (median trial");
     // The report, with every documented field.
     const report = BenchReportSchema.parse(JSON.parse(readFileSync(out, "utf8")));
     expect(report.model).toBe("Qwen/Qwen2.5-72B-Instruct");
     expect(report.workload.name).toBe("small");
     expect(report.phases).toHaveLength(4);
-    expect(report.requests).toHaveLength(2 + 2 * (4 + 32));
+    expect(report.requests).toHaveLength(2 + 2 * (4 + 24));
     const thr = report.phases.find((p) => p.phase === "throughput" && p.trial === 1);
-    expect(thr?.outputTokens).toBe(32 * 16);
+    expect(thr?.outputTokens).toBe(24 * 16);
     expect(thr?.tokensPerSec).toBeGreaterThan(0);
     expect(thr?.ttftMs.medianCi).not.toBeNull();
     for (const rec of report.requests) {
@@ -99,28 +99,30 @@ describe("cacheon bench", () => {
   });
 
   it("explains a bad URL, an unreachable server and a bad workload file in one line", async () => {
-    const bad = await cacheon(["bench", "--endpoint", "not a url"]);
+    const port = await closedPort();
+    const wl = join(dir, "bad.json");
+    writeFileSync(wl, JSON.stringify({ phases: [{ name: "x", requests: 0 }] }));
+    const [bad, down, invalid, path] = await Promise.all([
+      cacheon(["bench", "--endpoint", "not a url"]),
+      cacheon(["bench", "--endpoint", `http://127.0.0.1:${port}`]),
+      cacheon(["bench", "--endpoint", server.url, "--workload", wl]),
+      cacheon(["bench", "--endpoint", `${server.url}/v2/chat`]),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^cacheon: --endpoint "not a url" is not a URL/);
     expect(bad.stderr.trim().split("\n")).toHaveLength(1);
 
-    const port = await closedPort();
-    const down = await cacheon(["bench", "--endpoint", `http://127.0.0.1:${port}`]);
     expect(down.code).toBe(2);
     expect(down.stderr.trim()).toBe(
       `cacheon: cannot reach the server at http://127.0.0.1:${port}: connection refused (is it running? GET /health failed)`,
     );
 
-    const wl = join(dir, "bad.json");
-    writeFileSync(wl, JSON.stringify({ phases: [{ name: "x", requests: 0 }] }));
-    const invalid = await cacheon(["bench", "--endpoint", server.url, "--workload", wl]);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr.trim().split("\n")).toHaveLength(1);
     expect(invalid.stderr).toMatch(
       /bad\.json is invalid: phases\.0\.scheduling: .*phases\.0\.requests: /,
     );
 
-    const path = await cacheon(["bench", "--endpoint", `${server.url}/v2/chat`]);
     expect(path.code).toBe(2);
     expect(path.stderr).toMatch(/must be the server's base URL/);
   });
