@@ -22,6 +22,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Pool, request } from "undici";
 import { z } from "zod";
 import { cliEntry } from "../src/cli/entry.js";
@@ -337,12 +338,22 @@ async function main(): Promise<void> {
 
   // (b) timing fidelity, against the baseline profile (paced like an inference engine)
   const fidelity: FidelityRun[] = [];
+  let loopDelay = { p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
   const server = await spawnReferenceServer({ profile: "baseline", recordTimings: true });
   try {
     const one = dist(await ttftErrors(server.url, 1, quick ? 40 : 100, 20, [2, 4], "f1"));
     fidelity.push({ label: "this process, 1 stream", streams: 1, target: 1, ...one });
     log(`fidelity at 1 stream: p50 ${ms3(one.p50)} ms, p99 ${ms3(one.p99)} ms`);
+    // The harness's own event-loop delay during that run: how late it can be to see a read.
+    const eld = monitorEventLoopDelay({ resolution: 1 });
+    eld.enable();
     const many = dist(await ttftErrors(server.url, 256, quick ? 2 : 3, 40, [8, 40], "f256"));
+    eld.disable();
+    loopDelay = {
+      p50: eld.percentile(50) / 1e6,
+      p99: eld.percentile(99) / 1e6,
+      max: eld.max / 1e6,
+    };
     fidelity.push({ label: "this process, 256 streams", streams: 256, target: 5, ...many });
     log(`fidelity at 256 streams: p50 ${ms3(many.p50)} ms, p99 ${ms3(many.p99)} ms`);
     // Calibration: the same load from another process; this one measures one probe stream.
@@ -438,6 +449,9 @@ async function main(): Promise<void> {
       ],
     ]),
   );
+  out.push(
+    `    this process's event-loop delay during the 256-stream run (1 ms timer lateness): p50 ${ms3(loopDelay.p50)}, p99 ${ms3(loopDelay.p99)}, max ${ms3(loopDelay.max)} ms`,
+  );
   out.push("", `bench took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.stdout.write(`${out.join("\n")}\n`);
   if (jsonOut) {
@@ -451,6 +465,7 @@ async function main(): Promise<void> {
           capacity,
           fidelity,
           pingPongMs: floor,
+          loopDelayMs: loopDelay,
           targets: {
             tokensPerSec256: TARGET_TOKENS_PER_SEC_256,
             ttftErrP99Ms: TARGET_TTFT_ERR_P99_MS,

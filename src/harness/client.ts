@@ -84,7 +84,13 @@ let deferred: (() => void)[] = [];
 function runDeferred(): void {
   const jobs = deferred;
   deferred = [];
-  for (const job of jobs) job();
+  for (const job of jobs) {
+    try {
+      job();
+    } catch {
+      // A job records its own failures; one that throws anyway must not starve the others.
+    }
+  }
 }
 function deferParse(job: () => void): void {
   if (deferred.length === 0) setImmediate(runDeferred);
