@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RequirementId, checkContract } from "../../src/contract/probes.js";
+import { checkContract, type RequirementId } from "../../src/contract/probes.js";
 import { spawnReferenceServer } from "../../src/reference/spawn.js";
 import { closedPort } from "../helpers/ports.js";
 import { type Breakage, startBreakingProxy } from "../helpers/proxy.js";
@@ -64,7 +64,8 @@ describe("contract check", () => {
   });
 
   it("names usage when the usage chunk never comes", async () => {
-    const dropUsage = (c: Record<string, unknown>) => ((c.choices as unknown[]).length === 0 ? null : c);
+    const dropUsage = (c: Record<string, unknown>) =>
+      (c.choices as unknown[]).length === 0 ? null : c;
     expect(await failedRequirements({ chunk: dropUsage })).toEqual(["usage"]);
   });
 
@@ -79,7 +80,10 @@ describe("contract check", () => {
   });
 
   it("reports an unreachable server on every requirement without throwing", async () => {
-    const report = await checkContract({ endpoint: `http://127.0.0.1:${await closedPort()}`, timeoutMs: 2_000 });
+    const report = await checkContract({
+      endpoint: `http://127.0.0.1:${await closedPort()}`,
+      timeoutMs: 2_000,
+    });
     expect(report.passed).toBe(false);
     expect(report.results.find((r) => r.id === "health")?.evidence).toMatch(/ECONNREFUSED/);
   });

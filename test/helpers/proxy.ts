@@ -1,6 +1,6 @@
 // A loopback proxy in front of a real server that breaks one part of the contract on purpose, so
 // tests can check that the contract check names exactly that requirement.
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { request } from "undici";
 
