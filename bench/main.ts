@@ -28,6 +28,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Pool, request } from "undici";
 import { z } from "zod";
 import { cliEntry } from "../src/cli/entry.js";
+import { formatTable as table } from "../src/cli/table.js";
 import { type StreamResult, streamChat } from "../src/harness/client.js";
 import { type PlannedRequest, runPhaseLoad } from "../src/harness/load.js";
 import { builtinPrompts, type Prompt } from "../src/harness/prompts.js";
@@ -316,18 +317,6 @@ async function pingPong(samples: number, gapMs: number): Promise<number[]> {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
 
 async function main(): Promise<void> {
   const t0 = Date.now();

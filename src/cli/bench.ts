@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { request } from "undici";
+import { fetchJson, fetchText } from "../contract/http.js";
 import { ModelListSchema } from "../contract/schemas.js";
 import { loadVocabulary, TokenizerError, type Vocabulary } from "../contract/tokenizer.js";
 import type { BenchReport, PhaseStats } from "../harness/report.js";
@@ -17,6 +17,7 @@ import {
 } from "../harness/workload.js";
 import { parseEndpoint } from "./args.js";
 import { CliError } from "./errors.js";
+import { formatTable as table } from "./table.js";
 
 interface BenchOptions {
   endpoint: string;
@@ -123,74 +124,24 @@ function resolveWorkload(opts: BenchOptions): Workload {
   }
 }
 
-function describeError(err: unknown): string {
-  const e = err as { code?: string; message?: string; name?: string };
-  switch (e.code) {
-    case "ECONNREFUSED":
-      return "connection refused";
-    case "ENOTFOUND":
-      return "host not found";
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-      return "host unreachable";
-    case "UND_ERR_CONNECT_TIMEOUT":
-      return "connect timed out";
-    case "UND_ERR_HEADERS_TIMEOUT":
-    case "UND_ERR_BODY_TIMEOUT":
-      return "no answer in time";
-    default:
-      if (e.name === "TimeoutError" || e.name === "AbortError") return "no answer in time";
-      return `${e.code ?? e.name}: ${e.message}`;
-  }
-}
-
-async function get(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const res = await request(url, {
-    method: "GET",
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const body = await res.body.text();
-  return { status: res.statusCode, body };
-}
-
 /** GET /health must answer 200; anything else is a one-line CliError naming what happened. */
 export async function checkHealth(origin: string, timeoutMs = 5000): Promise<void> {
-  let res: { status: number; body: string };
-  try {
-    res = await get(`${origin}/health`, timeoutMs);
-  } catch (err) {
-    throw new CliError(
-      `cannot reach the server at ${origin}: ${describeError(err)} (is it running? GET /health failed)`,
-    );
-  }
-  if (res.status !== 200)
-    throw new CliError(
-      `the server at ${origin} is not ready: GET /health answered HTTP ${res.status}`,
-    );
+  const res = await fetchText(`${origin}/health`, { timeoutMs });
+  if (res.ok) return;
+  throw new CliError(
+    res.unreachable
+      ? `cannot reach the server at ${origin}: ${res.reason} (is it running? GET /health failed)`
+      : `the server at ${origin} is not ready: GET /health answered ${res.reason}`,
+  );
 }
 
 async function firstModel(origin: string, timeoutMs = 5000): Promise<string> {
-  const hint = "; pass --model";
-  let res: { status: number; body: string };
-  try {
-    res = await get(`${origin}/v1/models`, timeoutMs);
-  } catch (err) {
-    throw new CliError(`GET ${origin}/v1/models failed: ${describeError(err)}${hint}`);
-  }
-  if (res.status !== 200)
-    throw new CliError(`GET ${origin}/v1/models answered HTTP ${res.status}${hint}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(res.body);
-  } catch {
-    throw new CliError(`GET ${origin}/v1/models did not answer JSON${hint}`);
-  }
-  const parsed = ModelListSchema.safeParse(json);
-  const id = parsed.success ? parsed.data.data[0]?.id : undefined;
-  if (!id) throw new CliError(`GET ${origin}/v1/models lists no model${hint}`);
-  return id;
+  const res = await fetchJson(`${origin}/v1/models`, ModelListSchema, { timeoutMs });
+  const id = res.ok ? res.value.data[0]?.id : undefined;
+  if (id) return id;
+  throw new CliError(
+    `GET ${origin}/v1/models ${res.ok ? "lists no model" : `failed: ${res.reason}`}; pass --model`,
+  );
 }
 
 const fmt = (x: number | null, digits = 1) => (x === null ? "-" : x.toFixed(digits));
@@ -217,18 +168,6 @@ export function progressLine(e: ProgressEvent, trials: number): string {
       );
     }
   }
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }
 
 /** The human-readable result: one row per phase and trial, then the median trial per phase. */

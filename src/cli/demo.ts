@@ -15,6 +15,7 @@ import { spawnReferenceServer } from "../reference/spawn.js";
 import { score } from "../score/score.js";
 import { progressLine } from "./bench.js";
 import { CliError } from "./errors.js";
+import { formatTable } from "./table.js";
 
 interface DemoOptions {
   baseline: string;
@@ -108,19 +109,30 @@ async function demo(opts: DemoOptions): Promise<void> {
     `TTFT: median of the ${latency} phase; tok/s: ${throughput} phase (median of ${workload.trials} trials)`,
   );
   say(
-    table([
-      ["server", "profile", "TTFT p50 ms", "tok/s", "TTFT gain", "tok/s gain", "score"],
-      ["baseline", opts.baseline, base.ttftMs.toFixed(1), base.tokensPerSec.toFixed(0), "", "", ""],
+    formatTable(
       [
-        "candidate",
-        opts.candidate,
-        cand.ttftMs.toFixed(1),
-        cand.tokensPerSec.toFixed(0),
-        pct(s.ttftImprovement),
-        pct(s.tpsImprovement),
-        s.score.toFixed(4),
+        ["server", "profile", "TTFT p50 ms", "tok/s", "TTFT gain", "tok/s gain", "score"],
+        [
+          "baseline",
+          opts.baseline,
+          base.ttftMs.toFixed(1),
+          base.tokensPerSec.toFixed(0),
+          "",
+          "",
+          "",
+        ],
+        [
+          "candidate",
+          opts.candidate,
+          cand.ttftMs.toFixed(1),
+          cand.tokensPerSec.toFixed(0),
+          pct(s.ttftImprovement),
+          pct(s.tpsImprovement),
+          s.score.toFixed(4),
+        ],
       ],
-    ]),
+      2,
+    ),
   );
   say("");
   say("score = 0.5*max(0,(b_ttft-m_ttft)/b_ttft) + 0.5*max(0,(m_tps-b_tps)/b_tps)");
@@ -140,16 +152,4 @@ function measured(r: BenchReport, latency: string | undefined, throughput: strin
   const thr = r.summary.find((s) => s.phase === throughput);
   if (lat?.ttftP50Ms == null || thr?.tokensPerSec == null) return undefined;
   return { ttftMs: lat.ttftP50Ms, tokensPerSec: thr.tokensPerSec };
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
 }

@@ -1,9 +1,34 @@
 // Small HTTP helpers for the contract probes: every call has a deadline and returns a value or a
 // one-line reason; nothing a server sends makes them throw.
-import { type Dispatcher, request } from "undici";
+import { type Dispatcher, getGlobalDispatcher, request } from "undici";
 import type { z } from "zod";
 
-export type Fetched<T> = { ok: true; status: number; value: T } | { ok: false; reason: string };
+/** `unreachable` is set when no HTTP answer came at all (as opposed to a bad one). */
+export type Fetched<T> =
+  | { ok: true; status: number; value: T }
+  | { ok: false; reason: string; unreachable?: boolean };
+
+/** A transport error as a person would say it. */
+export function describeNetworkError(err: unknown): string {
+  const e = err as { code?: string; message?: string; name?: string };
+  switch (e.code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+      return "host not found";
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return "host unreachable";
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return "connect timed out";
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return "no answer in time";
+    default:
+      if (e.name === "TimeoutError" || e.name === "AbortError") return "no answer in time";
+      return `${e.code ?? e.name}: ${e.message}`;
+  }
+}
 
 interface Init {
   method?: "GET" | "POST";
@@ -13,9 +38,9 @@ interface Init {
 
 /** The response body as text when the status is 200. */
 export async function fetchText(
-  dispatcher: Dispatcher,
   url: string,
   init: Init,
+  dispatcher: Dispatcher = getGlobalDispatcher(),
 ): Promise<Fetched<string>> {
   let res: Dispatcher.ResponseData;
   try {
@@ -29,8 +54,7 @@ export async function fetchText(
       signal: AbortSignal.timeout(init.timeoutMs),
     });
   } catch (err) {
-    const e = err as { code?: string; message: string; name: string };
-    return { ok: false, reason: `request failed: ${e.code ?? e.name}: ${e.message}` };
+    return { ok: false, reason: describeNetworkError(err), unreachable: true };
   }
   let text: string;
   try {
@@ -46,12 +70,12 @@ export async function fetchText(
 
 /** The response body parsed as JSON and checked by `schema`, when the status is 200. */
 export async function fetchJson<S extends z.ZodType>(
-  dispatcher: Dispatcher,
   url: string,
   schema: S,
   init: Init,
+  dispatcher: Dispatcher = getGlobalDispatcher(),
 ): Promise<Fetched<z.infer<S>>> {
-  const res = await fetchText(dispatcher, url, init);
+  const res = await fetchText(url, init, dispatcher);
   if (!res.ok) return res;
   let json: unknown;
   try {

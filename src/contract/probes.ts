@@ -88,24 +88,32 @@ export async function checkContract(opts: ContractCheckOptions): Promise<Contrac
       body: { model: model ?? "", messages: PROMPT, temperature: 0, ...body },
     });
   const nonStream = (body: Partial<ChatCompletionRequest>) =>
-    fetchJson(dispatcher, `${origin}/v1/chat/completions`, ChatCompletionResponseSchema, {
-      method: "POST",
-      timeoutMs,
-      body: { model, messages: PROMPT, temperature: 0, stream: false, ...body },
-    });
+    fetchJson(
+      `${origin}/v1/chat/completions`,
+      ChatCompletionResponseSchema,
+      {
+        method: "POST",
+        timeoutMs,
+        body: { model, messages: PROMPT, temperature: 0, stream: false, ...body },
+      },
+      dispatcher,
+    );
 
   try {
     await run("health", async () => {
       // vLLM answers /health with an empty body: only the status matters.
-      const res = await fetchText(dispatcher, `${origin}/health`, { timeoutMs });
+      const res = await fetchText(`${origin}/health`, { timeoutMs }, dispatcher);
       check(res.ok, res.ok ? "" : res.reason);
       return "200";
     });
 
     await run("models", async () => {
-      const res = await fetchJson(dispatcher, `${origin}/v1/models`, ModelListSchema, {
-        timeoutMs,
-      });
+      const res = await fetchJson(
+        `${origin}/v1/models`,
+        ModelListSchema,
+        { timeoutMs },
+        dispatcher,
+      );
       check(res.ok, res.ok ? "" : res.reason);
       const ids = res.value.data.map((m) => m.id);
       check(ids.length > 0, "the model list is empty");

@@ -1,30 +1,9 @@
 // The CLI as a user meets it: the built `cacheon` binary, run as a child process.
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliEntry } from "../../src/cli/entry.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cacheon(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cliEntry(), ...args],
-      { timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === "number" ? code : 1, stdout, stderr });
-      },
-    );
-  });
-}
+import { cacheon } from "../helpers/cli.js";
 
 describe("cacheon CLI", () => {
   it.each([

@@ -85,6 +85,6 @@ describe("contract check", () => {
       timeoutMs: 2_000,
     });
     expect(report.passed).toBe(false);
-    expect(report.results.find((r) => r.id === "health")?.evidence).toMatch(/ECONNREFUSED/);
+    expect(report.results.find((r) => r.id === "health")?.evidence).toMatch(/connection refused/);
   });
 });

@@ -1,33 +1,12 @@
 // `cacheon bench` end to end: the built CLI against a reference server spawned out of process.
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliEntry } from "../../src/cli/entry.js";
 import { BenchReportSchema } from "../../src/harness/report.js";
 import { type SpawnedReferenceServer, spawnReferenceServer } from "../../src/reference/spawn.js";
+import { cacheon } from "../helpers/cli.js";
 import { closedPort } from "../helpers/ports.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cacheon(args: string[], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cliEntry(), ...args],
-      { timeout: timeoutMs, encoding: "utf8" },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 let server: SpawnedReferenceServer;
 const dir = mkdtempSync(join(tmpdir(), "cacheon-bench-"));
