@@ -403,7 +403,7 @@ async function main(): Promise<void> {
   const out: string[] = [""];
   out.push(
     "(a) Harness capacity: reference server `instant` profile on loopback (out of process), fixed-length",
-    "    outputs, logprobs with top_logprobs=5; parsed = SSE + JSON + chunk check per event; raw = bytes only.",
+    "    outputs, logprobs with top_logprobs=5; parsed = SSE + JSON + zod chunk schema per event; raw = bytes only.",
   );
   out.push(
     table([
