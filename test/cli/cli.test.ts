@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cacheon } from "../helpers/cli.js";
+import { smallWorkload } from "../helpers/workloads.js";
 
 describe("cacheon CLI", () => {
   it.each([
@@ -39,30 +40,7 @@ describe("cacheon CLI", () => {
   it("demo benchmarks a baseline and a faster candidate and scores it above 0", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cacheon-demo-"));
     const workload = join(dir, "w.json");
-    writeFileSync(
-      workload,
-      JSON.stringify({
-        name: "demo-test",
-        trials: 1,
-        warmup: { requests: 2, concurrency: 2, maxTokens: 8 },
-        phases: [
-          {
-            name: "latency",
-            scheduling: { kind: "concurrency", streams: 1 },
-            requests: 4,
-            maxTokens: 16,
-          },
-          {
-            name: "throughput",
-            scheduling: { kind: "concurrency", streams: 16 },
-            requests: 32,
-            maxTokens: 32,
-            fixedLength: true,
-            timeLimitMs: 30_000,
-          },
-        ],
-      }),
-    );
+    writeFileSync(workload, JSON.stringify({ ...smallWorkload, trials: 1 }));
     const r = await cacheon(
       ["demo", "--workload", workload, "--quiet", "--out", join(dir, "r")],
       120_000,

@@ -7,6 +7,7 @@ import { BenchReportSchema } from "../../src/harness/report.js";
 import { type SpawnedReferenceServer, spawnReferenceServer } from "../../src/reference/spawn.js";
 import { cacheon } from "../helpers/cli.js";
 import { closedPort } from "../helpers/ports.js";
+import { smallWorkload } from "../helpers/workloads.js";
 
 let server: SpawnedReferenceServer;
 const dir = mkdtempSync(join(tmpdir(), "cacheon-bench-"));
@@ -16,29 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-const smallWorkload = {
-  name: "small",
-  trials: 2,
-  warmup: { requests: 2, concurrency: 2, maxTokens: 4 },
-  phases: [
-    {
-      name: "latency",
-      scheduling: { kind: "concurrency", streams: 2 },
-      requests: 4,
-      maxTokens: 8,
-      timeLimitMs: 20_000,
-    },
-    {
-      name: "throughput",
-      scheduling: { kind: "concurrency", streams: 16 },
-      requests: 24,
-      maxTokens: 16,
-      fixedLength: true,
-      timeLimitMs: 20_000,
-    },
-  ],
-};
 
 describe("cacheon bench", () => {
   it("runs a workload against a reference server, prints a table and writes the JSON report", async () => {
