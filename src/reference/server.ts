@@ -25,14 +25,6 @@ import { createModel, type SyntheticModel, TOP_K, type Variant } from "./model.j
 import { resolveProfile, type SpeedProfile } from "./profile.js";
 import { PromptEncoder, renderChatPrompt } from "./prompt.js";
 
-export {
-  DEFAULT_MAX_TOKENS,
-  DEFAULT_SERVED_MODEL_NAME,
-  MAX_BODY_BYTES,
-  MAX_MODEL_LEN,
-  MAX_TIMINGS,
-} from "./constants.js";
-
 export interface ReferenceServerOptions {
   host?: string;
   port?: number;

@@ -12,11 +12,8 @@ import {
 import { SseParser } from "../../src/contract/sse.js";
 import { loadVocabulary } from "../../src/contract/tokenizer.js";
 import { streamChat } from "../../src/harness/client.js";
-import {
-  DEFAULT_SERVED_MODEL_NAME,
-  type ReferenceServer,
-  startReferenceServer,
-} from "../../src/reference/server.js";
+import { DEFAULT_SERVED_MODEL_NAME } from "../../src/reference/constants.js";
+import { type ReferenceServer, startReferenceServer } from "../../src/reference/server.js";
 
 const MODEL = DEFAULT_SERVED_MODEL_NAME;
 const vocab = loadVocabulary();

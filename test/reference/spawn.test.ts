@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cliEntry } from "../../src/cli/entry.js";
 import type { ChatCompletionRequest } from "../../src/contract/schemas.js";
 import { type StreamResult, streamChat } from "../../src/harness/client.js";
-import { DEFAULT_SERVED_MODEL_NAME } from "../../src/reference/server.js";
+import { DEFAULT_SERVED_MODEL_NAME } from "../../src/reference/constants.js";
 import { type SpawnedReferenceServer, spawnReferenceServer } from "../../src/reference/spawn.js";
 
 const execFileAsync = promisify(execFile);
