@@ -1,12 +1,19 @@
 // The CLI as a user meets it: the built `cacheon` binary, run as a child process.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cliEntry } from "../../src/cli/entry.js";
 import { cacheon } from "../helpers/cli.js";
 import { smallWorkload } from "../helpers/workloads.js";
 
 describe("cacheon CLI", () => {
+  it("is an executable the package's bin entry can run directly (shebang and mode)", () => {
+    const out = execFileSync(cliEntry(), ["--version"], { encoding: "utf8" });
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it.each([
     [[]],
     [["demo"]],
