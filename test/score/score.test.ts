@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { score } from "../src/score/score.js";
+import { score } from "../../src/score/score.js";
 
 const measured = fc.record({
   ttftMs: fc.double({ min: 0.01, max: 1e5, noNaN: true }),
