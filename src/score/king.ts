@@ -45,7 +45,7 @@ export type KingEvent =
   | { type: "crowned"; king: King; threshold: number }
   /** `king` carries the fresh score; `margin` is what the challengers had to beat it by. */
   | { type: "defended"; king: King; previousScore: number; margin: number }
-  /** `by`: the submission that beat it, on `freshScore`, the king's score in this session. */
+  /** `by`: the submission that beat it; `freshScore`: the king's score in this session. */
   | { type: "dethroned"; reason: "beaten"; king: King; freshScore: number; by: string }
   | { type: "dethroned"; reason: "failed" | "deregistered"; king: King }
   /** The king's hotkey now sits on another uid; the crown (and the weight) follows it. */
