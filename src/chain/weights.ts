@@ -52,7 +52,9 @@ export function convertWeightsAndUidsForEmit(uids: number[], weights: number[]):
 function u16Vec(items: number[]): Uint8Array {
   const body = new Uint8Array(items.length * 2);
   const view = new DataView(body.buffer);
-  items.forEach((v, i) => view.setUint16(i * 2, v, true));
+  items.forEach((v, i) => {
+    view.setUint16(i * 2, v, true);
+  });
   return u8aConcat(compactToU8a(items.length), body);
 }
 

@@ -1,0 +1,500 @@
+// The production subtensor client on @polkadot/api: one WebSocket per client, reconnected with
+// exponential backoff; every call bounded by a timeout whose error names the call; extrinsics
+// signed with runtime 424's transaction extensions, their dispatch errors decoded to
+// `Pallet.Error: docs`. RPC methods used: chain_getHeader, chain_getBlockHash, state_getStorage,
+// state_queryStorageAt, state_getKeysPaged, author_submitAndWatchExtrinsic, system_accountNextIndex
+// and, for fee estimates only, state_call TransactionPaymentApi_query_info.
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import type {
+  QueryableStorageEntry,
+  SubmittableExtrinsic,
+  SubmittableExtrinsicFunction,
+} from "@polkadot/api/types";
+import type { KeyringPair } from "@polkadot/keyring/types";
+import type { DispatchError } from "@polkadot/types/interfaces";
+import type { Codec, ISubmittableResult } from "@polkadot/types/types";
+import { u8aToHex } from "@polkadot/util";
+import { encodeAddress } from "@polkadot/util-crypto";
+import { z } from "zod";
+import {
+  type CommitmentParse,
+  encodeCommitmentField,
+  type ImageRef,
+  parseCommitmentInfo,
+} from "./commitment.js";
+import { resolveNetwork } from "./networks.js";
+import { SS58_PREFIX } from "./wallet.js";
+
+/**
+ * Runtime 424's own transaction extensions carry no bytes, neither in the extrinsic nor in the
+ * signed payload (empty structs with `Implicit = ()`): declared so @polkadot/api builds exactly the
+ * payload the chain verifies instead of warning and guessing.
+ */
+export const SUBTENSOR_SIGNED_EXTENSIONS = Object.fromEntries(
+  [
+    "SudoTransactionExtension",
+    "CheckShieldedTxValidity",
+    "SubtensorTransactionExtension",
+    "DrandPriority",
+  ].map((name) => [name, { extrinsic: {}, payload: {} }]),
+);
+
+export class ChainError extends Error {}
+
+/** An extrinsic that was included but failed: the pallet error, by name, with its docs. */
+export class ExtrinsicFailedError extends ChainError {
+  constructor(
+    readonly call: string,
+    readonly pallet: string,
+    readonly error: string,
+    readonly docs: string,
+  ) {
+    super(`${call} failed on chain: ${pallet}.${error}${docs ? `: ${docs}` : ""}`);
+  }
+}
+
+export interface ChainOptions {
+  /** Deadline of each query (default 30 s). */
+  callTimeoutMs?: number;
+  /** Deadline from submitting an extrinsic to its inclusion in a block (default 120 s). */
+  txTimeoutMs?: number;
+  /** First reconnect delay; doubles up to `maxBackoffMs` (defaults 250 ms, 10 s). */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Where connection events are reported (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+/** Delay before reconnect attempt `attempt` (0-based): doubling from `base`, capped at `max`. */
+export function backoffDelay(attempt: number, base: number, max: number): number {
+  return Math.min(max, base * 2 ** Math.min(attempt, 30));
+}
+
+export interface Head {
+  number: number;
+  hash: string;
+}
+
+export interface Neuron {
+  uid: number;
+  hotkey: string;
+  coldkey: string;
+  validatorPermit: boolean;
+  /** The hotkey's alpha stake on the subnet (TotalHotkeyAlpha), in rao, as a decimal string. */
+  stake: string;
+  /** Block of the neuron's last weights (or commit); 0 = never. */
+  lastUpdate: number;
+}
+
+export interface Metagraph {
+  netuid: number;
+  block: number;
+  neurons: Neuron[];
+}
+
+export interface CommitmentEntry {
+  hotkey: string;
+  /** Block of the commitment (the chain keeps only a hotkey's latest). */
+  block: number;
+  /** The field bytes as committed, hex, when the first field is Raw/BigRaw. */
+  raw?: string;
+  parsed: CommitmentParse;
+}
+
+export interface WeightsParams {
+  tempo: number;
+  weightsVersionKey: bigint;
+  weightsSetRateLimit: number;
+  commitRevealEnabled: boolean;
+  commitRevealVersion: number;
+  revealPeriodEpochs: number;
+}
+
+export interface TxResult {
+  call: string;
+  blockHash: string;
+  blockNumber: number;
+  txHash: string;
+}
+
+export interface CallPreview {
+  /** `pallet.call(args)` as the chain names them. */
+  call: string;
+  args: unknown;
+  /** SCALE call data, hex. */
+  callData: string;
+  /** The fee estimate in rao, or why there is none. */
+  fee: { rao: string } | { error: string };
+}
+
+const registration = z.object({ block: z.number().int().nonnegative(), info: z.unknown() });
+const rawHex = (info: unknown): string | undefined => {
+  const first = (info as { fields?: Record<string, unknown>[] })?.fields?.[0];
+  const [variant, value] = Object.entries(first ?? {})[0] ?? [];
+  return variant && /^(raw\d+|bigRaw)$/.test(variant) && typeof value === "string"
+    ? value
+    : undefined;
+};
+
+export class Subtensor {
+  private closed = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly callTimeoutMs: number;
+  private readonly txTimeoutMs: number;
+
+  private constructor(
+    readonly url: string,
+    readonly api: ApiPromise,
+    private readonly provider: WsProvider,
+    private readonly opts: ChainOptions,
+  ) {
+    this.callTimeoutMs = opts.callTimeoutMs ?? 30_000;
+    this.txTimeoutMs = opts.txTimeoutMs ?? 120_000;
+    provider.on("disconnected", () => this.scheduleReconnect());
+    provider.on("connected", () => {
+      if (this.attempt > 0) opts.log?.(`reconnected to ${url}`);
+      this.attempt = 0;
+    });
+  }
+
+  /** Connects to `finney`, `test`, `local` or a ws(s):// URL and loads the runtime's metadata. */
+  static async connect(network: string, opts: ChainOptions = {}): Promise<Subtensor> {
+    const url = resolveNetwork(network);
+    const timeout = opts.callTimeoutMs ?? 30_000;
+    // autoConnectMs 0: reconnects are ours, with backoff, rather than the provider's fixed delay.
+    const provider = new WsProvider(url, 0, {}, timeout);
+    const api = new ApiPromise({
+      provider,
+      signedExtensions: SUBTENSOR_SIGNED_EXTENSIONS,
+      noInitWarn: true,
+      throwOnConnect: true,
+    });
+    const ready = withTimeout(
+      (async () => {
+        await provider.connect();
+        await api.isReadyOrError;
+      })(),
+      timeout,
+      `connect to ${url}`,
+    );
+    try {
+      await ready;
+    } catch (err) {
+      await api.disconnect().catch(() => {});
+      throw new ChainError(`cannot connect to ${url}: ${errorText(err)}`);
+    }
+    return new Subtensor(url, api, provider, opts);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    await this.api.disconnect().catch(() => {});
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    const delay = backoffDelay(
+      this.attempt++,
+      this.opts.backoffMs ?? 250,
+      this.opts.maxBackoffMs ?? 10_000,
+    );
+    this.opts.log?.(`disconnected from ${this.url}; reconnecting in ${delay} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed || this.provider.isConnected) return;
+      this.provider.connect().catch(() => this.scheduleReconnect());
+    }, delay);
+  }
+
+  /** Runs one chain call once connected, bounded by the call timeout; errors name the call. */
+  private async call<T>(
+    name: string,
+    fn: () => Promise<T>,
+    timeoutMs = this.callTimeoutMs,
+  ): Promise<T> {
+    const run = async () => {
+      if (!this.api.isConnected) await this.api.isReadyOrError;
+      return fn();
+    };
+    try {
+      return await withTimeout(run(), timeoutMs, name);
+    } catch (err) {
+      if (err instanceof ChainError) throw err;
+      throw new ChainError(`${name} on ${this.url}: ${errorText(err)}`);
+    }
+  }
+
+  private entry(pallet: string, item: string): QueryableStorageEntry<"promise"> {
+    const entry = this.api.query[pallet]?.[item];
+    if (!entry) throw new ChainError(`the runtime at ${this.url} has no storage ${pallet}.${item}`);
+    return entry;
+  }
+
+  /** Reads one storage value; the call is named as the pallet names it (`SubtensorModule.Tempo(14)`). */
+  private read(pallet: string, item: string, ...args: unknown[]): Promise<Codec> {
+    const name = `${pascal(pallet)}.${pascal(item)}(${args.join(", ")})`;
+    return this.call(name, () => this.entry(pallet, item)(...args));
+  }
+
+  private async readMulti(
+    pallet: string,
+    item: string,
+    keys: unknown[],
+    shown: string,
+  ): Promise<Codec[]> {
+    return this.call(`${pascal(pallet)}.${pascal(item)}(${shown})`, () =>
+      this.entry(pallet, item).multi(keys),
+    );
+  }
+
+  async head(): Promise<Head> {
+    const header = await this.call("chain_getHeader", () => this.api.rpc.chain.getHeader());
+    return { number: header.number.toNumber(), hash: header.hash.toHex() };
+  }
+
+  async blockHash(number: number): Promise<string> {
+    const hash = await this.call(`chain_getBlockHash(${number})`, () =>
+      this.api.rpc.chain.getBlockHash(number),
+    );
+    return hash.toHex();
+  }
+
+  private async requireSubnet(netuid: number): Promise<void> {
+    const added = await this.read("subtensorModule", "networksAdded", netuid);
+    if (added.toJSON() !== true)
+      throw new ChainError(`subnet ${netuid} does not exist on ${this.url}`);
+  }
+
+  async metagraph(netuid: number): Promise<Metagraph> {
+    await this.requireSubnet(netuid);
+    const sm = "subtensorModule";
+    const { number } = await this.head();
+    const n = Number((await this.read(sm, "subnetworkN", netuid)).toString());
+    const uids = Array.from({ length: n }, (_, uid) => uid);
+    const [keys, permits, lastUpdates] = await Promise.all([
+      this.readMulti(
+        sm,
+        "keys",
+        uids.map((uid) => [netuid, uid]),
+        `${netuid}, 0..${n - 1}`,
+      ),
+      this.read(sm, "validatorPermit", netuid),
+      this.read(sm, "lastUpdate", netuid),
+    ]);
+    const hotkeys = keys.map((k) => encodeAddress(k.toU8a(), SS58_PREFIX));
+    const [owners, stakes] = await Promise.all([
+      this.readMulti(sm, "owner", hotkeys, "each hotkey"),
+      this.readMulti(
+        sm,
+        "totalHotkeyAlpha",
+        hotkeys.map((h) => [h, netuid]),
+        `each hotkey, ${netuid}`,
+      ),
+    ]);
+    const permitList = (permits.toJSON() as boolean[] | null) ?? [];
+    const updateList = ((lastUpdates.toJSON() as number[] | null) ?? []).map(Number);
+    return {
+      netuid,
+      block: number,
+      neurons: uids.map((uid) => ({
+        uid,
+        hotkey: hotkeys[uid] as string,
+        coldkey: encodeAddress((owners[uid] as Codec).toU8a(), SS58_PREFIX),
+        validatorPermit: permitList[uid] === true,
+        stake: (stakes[uid] as Codec).toString(),
+        lastUpdate: updateList[uid] ?? 0,
+      })),
+    };
+  }
+
+  /** Every `Commitments.CommitmentOf` entry of the subnet, each parsed (bad ones with a reason). */
+  async commitments(netuid: number): Promise<CommitmentEntry[]> {
+    const entries = await this.call(`Commitments.CommitmentOf(${netuid}, *)`, () =>
+      this.entry("commitments", "commitmentOf").entries(netuid),
+    );
+    const out: CommitmentEntry[] = [];
+    for (const [key, value] of entries) {
+      const hotkey = encodeAddress((key.args[1] as { toU8a(): Uint8Array }).toU8a(), SS58_PREFIX);
+      const reg = registration.safeParse(value.toJSON());
+      if (!reg.success) {
+        out.push({
+          hotkey,
+          block: 0,
+          parsed: {
+            ok: false,
+            kind: "malformed",
+            reason: "not a Registration { deposit, block, info }",
+          },
+        });
+        continue;
+      }
+      const raw = rawHex(reg.data.info);
+      out.push({
+        hotkey,
+        block: reg.data.block,
+        ...(raw === undefined ? {} : { raw }),
+        parsed: parseCommitmentInfo(reg.data.info),
+      });
+    }
+    return out.sort((a, b) => a.block - b.block || a.hotkey.localeCompare(b.hotkey));
+  }
+
+  /** The variants of this runtime's commitment `Data` enum (BigRaw exists from runtime 424 on). */
+  dataVariants(): ReadonlySet<string> {
+    const data = this.api.registry.createType("PalletCommitmentsData") as unknown as {
+      defKeys: string[];
+    };
+    return new Set(data.defKeys);
+  }
+
+  /** `Commitments.set_commitment(netuid, { fields: [Raw{N} | BigRaw] })` for the reference. */
+  setCommitmentTx(netuid: number, ref: ImageRef): SubmittableExtrinsic<"promise"> {
+    const field = encodeCommitmentField(ref, this.dataVariants());
+    return this.txFn("commitments", "setCommitment")(netuid, {
+      fields: [{ [field.variant]: u8aToHex(field.bytes) }],
+    });
+  }
+
+  async setCommitment(pair: KeyringPair, netuid: number, ref: ImageRef): Promise<TxResult> {
+    return this.submit(pair, this.setCommitmentTx(netuid, ref));
+  }
+
+  /** What `tx` is, its call data and the fee the chain estimates for `pair` to send it. */
+  async preview(pair: KeyringPair, tx: SubmittableExtrinsic<"promise">): Promise<CallPreview> {
+    let fee: CallPreview["fee"];
+    try {
+      const info = await this.call(`fee estimate of ${callName(tx)}`, () => tx.paymentInfo(pair));
+      fee = { rao: info.partialFee.toString() };
+    } catch (err) {
+      fee = { error: errorText(err) };
+    }
+    return {
+      call: callName(tx),
+      args: tx.method.toHuman(),
+      callData: tx.method.toHex(),
+      fee,
+    };
+  }
+
+  async weightsParams(netuid: number): Promise<WeightsParams> {
+    await this.requireSubnet(netuid);
+    const sm = "subtensorModule";
+    const [tempo, key, limit, cr, crVersion, period] = await Promise.all([
+      this.read(sm, "tempo", netuid),
+      this.read(sm, "weightsVersionKey", netuid),
+      this.read(sm, "weightsSetRateLimit", netuid),
+      this.read(sm, "commitRevealWeightsEnabled", netuid),
+      this.read(sm, "commitRevealWeightsVersion"),
+      this.read(sm, "revealPeriodEpochs", netuid),
+    ]);
+    return {
+      tempo: Number(tempo.toString()),
+      weightsVersionKey: BigInt(key.toString()),
+      weightsSetRateLimit: Number(limit.toString()),
+      commitRevealEnabled: cr.toString() === "true",
+      commitRevealVersion: Number(crVersion.toString()),
+      revealPeriodEpochs: Number(period.toString()),
+    };
+  }
+
+  /** The hotkey's uid on the subnet, or undefined when it is not registered there. */
+  async uidOf(netuid: number, hotkey: string): Promise<number | undefined> {
+    const uid = await this.read("subtensorModule", "uids", netuid, hotkey);
+    const json = uid.toJSON();
+    return typeof json === "number" ? json : undefined;
+  }
+
+  async lastUpdate(netuid: number, uid: number): Promise<number> {
+    const updates = await this.read("subtensorModule", "lastUpdate", netuid);
+    return Number((updates.toJSON() as number[] | null)?.[uid] ?? 0);
+  }
+
+  /** A call of this runtime (`txFn("subtensorModule", "setWeights")`). */
+  txFn(pallet: string, call: string): SubmittableExtrinsicFunction<"promise"> {
+    const fn = this.api.tx[pallet]?.[call];
+    if (!fn)
+      throw new ChainError(`the runtime at ${this.url} has no call ${pascal(pallet)}.${call}`);
+    return fn;
+  }
+
+  /**
+   * Signs `tx` with `pair`, sends it and waits for its block; throws ExtrinsicFailedError with the
+   * decoded pallet error when it fails there, ChainError when the node refuses it or time runs out.
+   */
+  async submit(pair: KeyringPair, tx: SubmittableExtrinsic<"promise">): Promise<TxResult> {
+    const call = callName(tx);
+    const included = await this.call(
+      `send ${call}`,
+      () =>
+        new Promise<{ blockHash: string; txHash: string }>((resolve, reject) => {
+          let unsub: (() => void) | undefined;
+          const done = (fn: () => void) => {
+            unsub?.();
+            fn();
+          };
+          tx.signAndSend(pair, { nonce: -1 }, (result: ISubmittableResult) => {
+            const { status } = result;
+            if (status.isInBlock || status.isFinalized) {
+              const blockHash = (status.isInBlock ? status.asInBlock : status.asFinalized).toHex();
+              if (result.dispatchError)
+                return done(() =>
+                  reject(this.dispatchFailure(call, result.dispatchError as DispatchError)),
+                );
+              return done(() => resolve({ blockHash, txHash: result.txHash.toHex() }));
+            }
+            if (status.isInvalid || status.isDropped || status.isUsurped)
+              done(() => reject(new ChainError(`${call} was not included: ${status.type}`)));
+          })
+            .then((u) => {
+              unsub = u;
+            })
+            .catch((err: unknown) =>
+              reject(new ChainError(`${call} refused by the node: ${errorText(err)}`)),
+            );
+        }),
+      this.txTimeoutMs,
+    );
+    const header = await this.call(`chain_getHeader(${included.blockHash})`, () =>
+      this.api.rpc.chain.getHeader(included.blockHash),
+    );
+    return { call, ...included, blockNumber: header.number.toNumber() };
+  }
+
+  private dispatchFailure(call: string, err: DispatchError): ExtrinsicFailedError {
+    if (err.isModule) {
+      const meta = this.api.registry.findMetaError(err.asModule);
+      return new ExtrinsicFailedError(
+        call,
+        pascal(meta.section),
+        meta.name,
+        meta.docs.join(" ").trim(),
+      );
+    }
+    return new ExtrinsicFailedError(call, "System", err.type, err.toString());
+  }
+}
+
+/** `Pallet.call_name` of an extrinsic. */
+export function callName(tx: SubmittableExtrinsic<"promise">): string {
+  const { section, method } = tx.method;
+  return `${pascal(section)}.${method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+}
+
+const pascal = (camel: string) => camel.charAt(0).toUpperCase() + camel.slice(1);
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ChainError(`${name} timed out after ${(ms / 1000).toFixed(1)} s`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
