@@ -179,7 +179,7 @@ describe("gate properties", () => {
 
   it("verdicts are plain JSON and a gate's counts add up", () => {
     fc.assert(
-      fc.property(fc.array(pair, { minLength: 1, maxLength: 4 }), ([...pairs]) => {
+      fc.property(fc.array(pair, { minLength: 1, maxLength: 4 }), (pairs) => {
         const vs = pairs.map(([ref, cand], i) =>
           compareRequest(req(ref, cand, { id: `gate:${i}` }), DEFAULT_GATE_THRESHOLDS),
         );
