@@ -136,6 +136,27 @@ const rawHex = (info: unknown): string | undefined => {
     : undefined;
 };
 
+function commitmentEntry(hotkey: string, registrationJson: unknown): CommitmentEntry {
+  const reg = registration.safeParse(registrationJson);
+  if (!reg.success)
+    return {
+      hotkey,
+      block: 0,
+      parsed: {
+        ok: false,
+        kind: "malformed",
+        reason: "not a Registration { deposit, block, info }",
+      },
+    };
+  const raw = rawHex(reg.data.info);
+  return {
+    hotkey,
+    block: reg.data.block,
+    ...(raw === undefined ? {} : { raw }),
+    parsed: parseCommitmentInfo(reg.data.info),
+  };
+}
+
 export class Subtensor {
   private closed = false;
   private attempt = 0;
@@ -314,31 +335,17 @@ export class Subtensor {
     const entries = await this.call(`Commitments.CommitmentOf(${netuid}, *)`, () =>
       this.entry("commitments", "commitmentOf").entries(netuid),
     );
-    const out: CommitmentEntry[] = [];
-    for (const [key, value] of entries) {
-      const hotkey = encodeAddress((key.args[1] as { toU8a(): Uint8Array }).toU8a(), SS58_PREFIX);
-      const reg = registration.safeParse(value.toJSON());
-      if (!reg.success) {
-        out.push({
-          hotkey,
-          block: 0,
-          parsed: {
-            ok: false,
-            kind: "malformed",
-            reason: "not a Registration { deposit, block, info }",
-          },
-        });
-        continue;
-      }
-      const raw = rawHex(reg.data.info);
-      out.push({
-        hotkey,
-        block: reg.data.block,
-        ...(raw === undefined ? {} : { raw }),
-        parsed: parseCommitmentInfo(reg.data.info),
-      });
-    }
+    const out = entries.map(([key, value]) =>
+      commitmentEntry(encodeAddress((key.args[1] as Codec).toU8a(), SS58_PREFIX), value.toJSON()),
+    );
     return out.sort((a, b) => a.block - b.block || a.hotkey.localeCompare(b.hotkey));
+  }
+
+  /** The hotkey's current commitment on the subnet (the chain keeps only the latest). */
+  async commitment(netuid: number, hotkey: string): Promise<CommitmentEntry | undefined> {
+    const value = await this.read("commitments", "commitmentOf", netuid, hotkey);
+    const json = value.toJSON();
+    return json === null ? undefined : commitmentEntry(hotkey, json);
   }
 
   /** The variants of this runtime's commitment `Data` enum (BigRaw exists from runtime 424 on). */
