@@ -1,0 +1,93 @@
+// `cacheon chain local`: run the local subtensor double (tests and the demo) until SIGINT/SIGTERM.
+import type { Command } from "commander";
+import { CliError } from "./errors.js";
+
+interface LocalOptions {
+  port: number;
+  blockMs: number;
+  genesis?: string;
+  metadata?: string;
+}
+
+function parseInteger(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > max)
+      throw new CliError(
+        `${name} must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`,
+      );
+    return n;
+  };
+}
+
+/** The `chain` command group, shared with the chain client's subcommands whoever registers first. */
+function chainCommand(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === "chain") ??
+    program.command("chain").description("the Bittensor chain: commitments, metagraph, local chain")
+  );
+}
+
+export function registerChainLocal(program: Command): void {
+  chainCommand(program)
+    .command("local")
+    .description(
+      [
+        "Run a local subtensor chain on 127.0.0.1: a TEST/DEMO DOUBLE that speaks the real node's",
+        "JSON-RPC over WebSocket with finney's runtime-424 metadata, verifies signed extrinsics and",
+        "executes Commitments.set_commitment and the SubtensorModule weight calls. It is not a",
+        "subtensor node. Without --genesis it starts with subnet 1 and the dev accounts",
+        "//Alice (validator) //Bob //Charlie //Dave //Eve registered.",
+        "When listening it prints one line: cacheon local chain listening on ws://127.0.0.1:PORT",
+      ].join(" "),
+    )
+    .option(
+      "--port <n>",
+      "port to listen on (0: any free port)",
+      parseInteger("--port", 65535),
+      9944,
+    )
+    .option(
+      "--block-ms <n>",
+      "a block every N ms (0: no blocks are produced)",
+      parseInteger("--block-ms", 3_600_000),
+      1000,
+    )
+    .option(
+      "--genesis <file>",
+      "genesis JSON: { subnets: [{ netuid, tempo, hotkeys: [{ address, coldkey?, stake?, validatorPermit? }], weightsVersionKey, weightsSetRateLimit, commitRevealWeightsEnabled, revealPeriodEpochs, minAllowedWeights?, maxWeightsLimit? }], accounts: [{ address, nonce?, free? }] }",
+    )
+    .option(
+      "--metadata <file>",
+      "SCALE runtime metadata (default: $CACHEON_SUBTENSOR_METADATA, else ../shared/fixtures/subtensor/finney-spec424-metadata.scale)",
+    )
+    .action(async (opts: LocalOptions) => {
+      const { startLocalChain } = await import("../chain/local/chain.js");
+      const { GenesisError, readGenesisFile } = await import("../chain/local/genesis.js");
+      const { MetadataMissingError } = await import("../chain/local/runtime.js");
+      let chain: Awaited<ReturnType<typeof startLocalChain>>;
+      try {
+        chain = await startLocalChain({
+          port: opts.port,
+          blockTimeMs: opts.blockMs,
+          genesis: opts.genesis ? readGenesisFile(opts.genesis) : undefined,
+          metadataPath: opts.metadata,
+        });
+      } catch (err) {
+        if (err instanceof GenesisError) throw new CliError(`--genesis: ${err.message}`);
+        if (err instanceof MetadataMissingError) throw new CliError(err.message);
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === "EADDRINUSE") throw new CliError(`127.0.0.1:${opts.port} is already in use`);
+        if (e.code === "EACCES") throw new CliError(`no permission to listen on port ${opts.port}`);
+        throw err;
+      }
+      const stop = () => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        void chain.close().then(() => process.exit(0));
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+      process.stdout.write(`cacheon local chain listening on ${chain.url}\n`);
+    });
+}
