@@ -25,6 +25,12 @@ const HASH_PATH_REFUSED = new Set([
 
 export class WeightsRefusedError extends ChainError {}
 
+/** The part of the client weights need (a test can stand in for it). */
+export type WeightsChain = Pick<
+  Subtensor,
+  "weightsParams" | "head" | "uidOf" | "lastUpdate" | "txFn" | "submit"
+>;
+
 export interface SubmitWeightsOptions {
   /** Where pending reveals are kept (JSON, replaced atomically). */
   pendingPath: string;
@@ -73,7 +79,7 @@ function failureName(err: unknown): string | undefined {
  * those the chain rejects (with the reason); keeps the rest. The file is saved after each change.
  */
 export async function revealPendingWeights(
-  chain: Subtensor,
+  chain: WeightsChain,
   pair: KeyringPair,
   pendingPath: string,
 ): Promise<RevealOutcome[]> {
@@ -134,7 +140,7 @@ export async function revealPendingWeights(
  * first. Returns what happened; throws WeightsRefusedError where only the timelocked path is open.
  */
 export async function submitWeights(
-  chain: Subtensor,
+  chain: WeightsChain,
   pair: KeyringPair,
   netuid: number,
   uids: number[],

@@ -236,7 +236,9 @@ export class Subtensor {
     timeoutMs = this.callTimeoutMs,
   ): Promise<T> {
     const run = async () => {
-      if (!this.api.isConnected) await this.api.isReadyOrError;
+      // While reconnecting, wait for the socket (the timeout below still bounds the call).
+      if (!this.api.isConnected)
+        await new Promise<void>((resolve) => this.api.once("connected", () => resolve()));
       return fn();
     };
     try {
@@ -379,7 +381,7 @@ export class Subtensor {
     }
     return {
       call: callName(tx),
-      args: tx.method.toHuman(),
+      args: (tx.method.toHuman() as { args?: unknown }).args,
       callData: tx.method.toHex(),
       fee,
     };
