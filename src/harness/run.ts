@@ -6,7 +6,7 @@ import { Pool } from "undici";
 import type { Vocabulary } from "../contract/tokenizer.js";
 import type { StreamResult } from "./client.js";
 import { type Attempt, type PlannedRequest, runPhaseLoad } from "./load.js";
-import { builtinPrompts } from "./prompts.js";
+import { builtinPrompts, type Prompt } from "./prompts.js";
 import {
   type BenchReport,
   type PhaseStats,
@@ -17,7 +17,13 @@ import {
 } from "./report.js";
 import { bootstrapMedianCi, median, summarize } from "./stats.js";
 import { countOutputTokens, type TokenTolerance } from "./tokens.js";
-import { buildRequest, maxConnections, type Phase, type Workload } from "./workload.js";
+import {
+  buildRequest,
+  maxConnections,
+  type Phase,
+  type Warmup,
+  type Workload,
+} from "./workload.js";
 
 export type ProgressEvent =
   | { type: "warmup-start"; requests: number }
@@ -188,6 +194,8 @@ export function phaseStats(
   for (const r of records)
     if (r.failure) failures[r.failure.kind] = (failures[r.failure.kind] ?? 0) + 1;
   const outputTokens = ok.reduce((s, r) => s + (r.outputTokens ?? 0), 0);
+  // Throughput from the wall time as stored, so recomputing it from a report gives the same value.
+  const wall = round3(wallMs);
   return {
     phase: phase.name,
     trial,
@@ -197,9 +205,9 @@ export function phaseStats(
     failed: records.length - ok.length,
     failures,
     hitTimeLimit,
-    wallMs: round3(wallMs),
+    wallMs: wall,
     outputTokens,
-    tokensPerSec: wallMs > 0 ? round3(outputTokens / (wallMs / 1000)) : 0,
+    tokensPerSec: wall > 0 ? round3(outputTokens / (wall / 1000)) : 0,
     ttftMs: ttftSummary(ok, seed),
     itlMs: summarize(ok.flatMap((r) => r.itlMs)),
     e2eMs: summarize(ok.flatMap((r) => (r.e2eMs === null ? [] : [r.e2eMs]))),
@@ -230,9 +238,111 @@ export function summarizePhases(
   });
 }
 
+/** Options shared by every phase run on one server. */
+export interface PhaseRunContext {
+  dispatcher: Pool;
+  origin: string;
+  model: string;
+  /** The validator's vocabulary, to count output tokens; null skips counting. */
+  vocab: Vocabulary | null;
+  tolerance: TokenTolerance;
+  /** hrtime ns that record times are relative to. */
+  runStartNs: bigint;
+  signal?: AbortSignal;
+}
+
+export interface PhaseRun {
+  /** One record per planned request, in plan order. */
+  records: RequestRecord[];
+  /** The attempts behind the records (null result: never sent), for callers that need outputs. */
+  attempts: Attempt[];
+  stats: PhaseStats;
+}
+
+/** The warmup as a phase: a closed loop of short, free-length requests. */
+export function warmupPhase(w: Warmup): Phase {
+  return {
+    name: "warmup",
+    scheduling: { kind: "concurrency", streams: w.concurrency },
+    requests: w.requests,
+    prompts: { source: "builtin" },
+    maxTokens: w.maxTokens,
+    fixedLength: false,
+    topLogprobs: 5,
+    requestDeadlineMs: w.requestDeadlineMs,
+    headersTimeoutMs: w.requestDeadlineMs,
+    idleTimeoutMs: w.requestDeadlineMs,
+    timeLimitMs: w.timeLimitMs,
+  };
+}
+
+/**
+ * Runs one trial of one phase with the given prompts (one request each), then counts tokens and
+ * builds the records and statistics off the hot path.
+ */
+export async function runPhaseTrial(
+  ctx: PhaseRunContext,
+  phase: Phase,
+  trial: number,
+  prompts: readonly Prompt[],
+  opts: {
+    seed: number;
+    progressEveryMs?: number;
+    onProgress?: (e: ProgressEvent) => void;
+    /** Called as each request ends, with the running totals. */
+    onResult?: (done: number, failed: number) => void;
+  },
+): Promise<PhaseRun> {
+  const plan: PlannedRequest[] = prompts.map((p, index) => ({
+    index,
+    promptId: p.id,
+    body: buildRequest(ctx.model, p, phase),
+  }));
+  let lastProgress = Date.now();
+  const progressEveryMs = opts.progressEveryMs ?? 5000;
+  const res = await runPhaseLoad({
+    dispatcher: ctx.dispatcher,
+    origin: ctx.origin,
+    scheduling: phase.scheduling,
+    requests: plan,
+    deadlineMs: phase.requestDeadlineMs,
+    idleTimeoutMs: phase.idleTimeoutMs,
+    headersTimeoutMs: phase.headersTimeoutMs,
+    timeLimitMs: phase.timeLimitMs,
+    seed: opts.seed,
+    signal: ctx.signal,
+    onResult: (_a, done, failed) => {
+      opts.onResult?.(done, failed);
+      const now = Date.now();
+      if (opts.onProgress && now - lastProgress >= progressEveryMs && done < plan.length) {
+        lastProgress = now;
+        opts.onProgress({
+          type: "phase-progress",
+          phase: phase.name,
+          trial,
+          done,
+          failed,
+          requests: plan.length,
+        });
+      }
+    },
+  });
+  const records = res.attempts.map((a) =>
+    toRecord(a, phase.name, trial, ctx.runStartNs, ctx.vocab, ctx.tolerance),
+  );
+  const stats = phaseStats(
+    phase,
+    trial,
+    records,
+    Number(res.endNs - res.startNs) / 1e6,
+    res.hitTimeLimit,
+    opts.seed,
+  );
+  return { records, attempts: res.attempts, stats };
+}
+
 export async function runBench(opts: RunOptions): Promise<BenchReport> {
   const w = opts.workload;
-  const tolerance = w.tokenTolerance;
   const startedAt = new Date().toISOString();
   const runStartNs = process.hrtime.bigint();
   const pool = new Pool(opts.origin, {
@@ -240,45 +350,28 @@ export async function runBench(opts: RunOptions): Promise<BenchReport> {
     pipelining: 1,
     keepAliveTimeout: 30_000,
   });
+  const ctx: PhaseRunContext = {
+    dispatcher: pool,
+    origin: opts.origin,
+    model: opts.model,
+    vocab: opts.vocab,
+    tolerance: w.tokenTolerance,
+    runStartNs,
+    signal: opts.signal,
+  };
   const records: RequestRecord[] = [];
   const stats: PhaseStats[] = [];
-  const progressEveryMs = opts.progressEveryMs ?? 5000;
   const emit = (e: ProgressEvent) => opts.onProgress?.(e);
   const warmup = { requests: w.warmup.requests, ok: 0, failed: 0 };
   try {
     if (w.warmup.requests > 0) {
       emit({ type: "warmup-start", requests: w.warmup.requests });
       const prompts = builtinPrompts(w.warmup.requests, { seed: w.seed, tag: "w" });
-      const plan: PlannedRequest[] = prompts.map((p, index) => ({
-        index,
-        promptId: p.id,
-        body: buildRequest(opts.model, p, {
-          maxTokens: w.warmup.maxTokens,
-          fixedLength: false,
-          topLogprobs: 5,
-        }),
-      }));
-      const res = await runPhaseLoad({
-        dispatcher: pool,
-        origin: opts.origin,
-        scheduling: { kind: "concurrency", streams: w.warmup.concurrency },
-        requests: plan,
-        deadlineMs: w.warmup.requestDeadlineMs,
-        timeLimitMs: w.warmup.timeLimitMs,
-        signal: opts.signal,
-      });
-      for (const a of res.attempts) {
-        const rec = toRecord(a, "warmup", 0, runStartNs, opts.vocab, tolerance);
-        records.push(rec);
-        if (rec.status === "ok") warmup.ok++;
-        else warmup.failed++;
-      }
-      emit({
-        type: "warmup-end",
-        ok: warmup.ok,
-        failed: warmup.failed,
-        wallMs: msBetween(res.startNs, res.endNs),
-      });
+      const run = await runPhaseTrial(ctx, warmupPhase(w.warmup), 0, prompts, { seed: w.seed });
+      records.push(...run.records);
+      warmup.ok = run.stats.ok;
+      warmup.failed = run.stats.failed;
+      emit({ type: "warmup-end", ok: warmup.ok, failed: warmup.failed, wallMs: run.stats.wallMs });
     }
 
     for (let trial = 1; trial <= w.trials && !opts.signal?.aborted; trial++) {
@@ -290,59 +383,21 @@ export async function runBench(opts: RunOptions): Promise<BenchReport> {
           tag: `${pi + 1}.${trial}`,
           lengths: phase.prompts.lengths,
         });
-        const plan: PlannedRequest[] = prompts.map((p, index) => ({
-          index,
-          promptId: p.id,
-          body: buildRequest(opts.model, p, phase),
-        }));
         emit({
           type: "phase-start",
           phase: phase.name,
           trial,
           trials: w.trials,
-          requests: plan.length,
+          requests: prompts.length,
         });
-        let lastProgress = Date.now();
-        const res = await runPhaseLoad({
-          dispatcher: pool,
-          origin: opts.origin,
-          scheduling: phase.scheduling,
-          requests: plan,
-          deadlineMs: phase.requestDeadlineMs,
-          idleTimeoutMs: phase.idleTimeoutMs,
-          headersTimeoutMs: phase.headersTimeoutMs,
-          timeLimitMs: phase.timeLimitMs,
+        const run = await runPhaseTrial(ctx, phase, trial, prompts, {
           seed,
-          signal: opts.signal,
-          onResult: (_a, done, failed) => {
-            const now = Date.now();
-            if (now - lastProgress >= progressEveryMs && done < plan.length) {
-              lastProgress = now;
-              emit({
-                type: "phase-progress",
-                phase: phase.name,
-                trial,
-                done,
-                failed,
-                requests: plan.length,
-              });
-            }
-          },
+          progressEveryMs: opts.progressEveryMs,
+          onProgress: emit,
         });
-        const recs = res.attempts.map((a) =>
-          toRecord(a, phase.name, trial, runStartNs, opts.vocab, tolerance),
-        );
-        records.push(...recs);
-        const s = phaseStats(
-          phase,
-          trial,
-          recs,
-          Number(res.endNs - res.startNs) / 1e6,
-          res.hitTimeLimit,
-          seed,
-        );
-        stats.push(s);
-        emit({ type: "phase-end", stats: s });
+        records.push(...run.records);
+        stats.push(run.stats);
+        emit({ type: "phase-end", stats: run.stats });
       }
     }
   } finally {
