@@ -28,6 +28,10 @@ export interface SpawnReferenceOptions {
 export interface SpawnedReferenceServer {
   url: string;
   pid: number;
+  /** The last 8 KiB of the server's stderr (empty with `stderr: "inherit"`). */
+  stderrTail(): string;
+  /** Resolves with a one-line reason when the server exits (whether or not close() was called). */
+  exited: Promise<string>;
   /** Stops the server: SIGTERM, then SIGKILL if it has not exited within 5 s. */
   close(): Promise<void>;
 }
@@ -69,11 +73,11 @@ export function spawnReferenceServer(
     stderrTail = (stderrTail + s).slice(-8192);
   });
   let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => {
-    child.once("exit", () => {
+  const exitedPromise = new Promise<string>((resolve) => {
+    child.once("exit", (code, signal) => {
       exited = true;
       live.delete(child);
-      resolve();
+      resolve(`reference server exited (${signal ?? `exit code ${code}`})`);
     });
   });
 
@@ -96,7 +100,13 @@ export function spawnReferenceServer(
         void close();
         reject(err);
       } else {
-        resolve({ url: url as string, pid: child.pid as number, close });
+        resolve({
+          url: url as string,
+          pid: child.pid as number,
+          stderrTail: () => stderrTail,
+          exited: exitedPromise,
+          close,
+        });
       }
     };
     const why = () =>

@@ -1,0 +1,22 @@
+// Local processes: `cacheon reference serve` children on loopback, one per server, stopped after
+// use (and killed when this process exits). The no-Docker default for the demo and for tests.
+import { spawnReferenceServer } from "../reference/spawn.js";
+import type { Runtime } from "./runtime.js";
+import { urlRuntime } from "./url.js";
+
+export const localRuntime: Runtime = {
+  async start(spec, opts) {
+    if (spec.kind === "url") return urlRuntime.start(spec, opts);
+    const server = await spawnReferenceServer({
+      profile: spec.profile,
+      variant: spec.variant,
+      servedModelName: opts.servedModelName,
+    });
+    return {
+      origin: server.url,
+      exited: server.exited,
+      logs: () => server.stderrTail(),
+      stop: () => server.close(),
+    };
+  },
+};
