@@ -1,0 +1,70 @@
+// Judging a candidate against the reference with the gate (src/gate): request by request as the
+// session runs (so a wrong answer ends the candidate early), and the gate's overall verdict.
+import type { Arena } from "../arena/index.js";
+import {
+  compareRequest,
+  type GateOutput,
+  type GateResult,
+  gateVerdict,
+  type RequestVerdict,
+} from "../gate/index.js";
+import type { Phase } from "../harness/workload.js";
+import { type PlannedSlot, requestKey } from "./plan.js";
+import type { CandidateRun, ServerFailure } from "./report.js";
+
+/** A server's answer to one request, or why there is none. */
+export type Answer = GateOutput | { failure: string };
+/** Called after each slot; returns why the server fails, or null to go on. */
+export type Judge = (slot: PlannedSlot, answers: Map<string, Answer>) => ServerFailure | null;
+
+/** The gate's comparison of one request, under the phase it was sent in. */
+export function verdictFor(
+  arena: Arena,
+  phase: Phase,
+  id: string,
+  reference: GateOutput,
+  candidate: Answer,
+): RequestVerdict {
+  return compareRequest(
+    { id, maxTokens: phase.maxTokens, fixedLength: phase.fixedLength, reference, candidate },
+    arena.gate,
+  );
+}
+
+/** Compares a candidate's answers with the reference, slot by slot, as they come. */
+export function candidateJudge(arena: Arena, reference: ReadonlyMap<string, Answer>) {
+  const verdicts: RequestVerdict[] = [];
+  const judge: Judge = (slot, answers) => {
+    const slotVerdicts = slot.prompts.map((_, i) => {
+      const id = requestKey(slot.key, i);
+      const ref = reference.get(id);
+      if (!ref || "failure" in ref) throw new Error(`no reference answer for ${id}`);
+      return verdictFor(arena, slot.phase, id, ref, answers.get(id) ?? { failure: "no answer" });
+    });
+    verdicts.push(...slotVerdicts);
+    const bad = slotVerdicts.find((v) => v.status === "fail");
+    if (bad)
+      return {
+        stage: slot.key,
+        kind: "gate",
+        message: `${bad.id} does not match the reference (${bad.reason}): ${bad.message ?? "see the gate details"}`,
+      };
+    if (slot.kind === "gate") {
+      const g = gateVerdict(slotVerdicts, arena.gate);
+      if (!g.passed) return { stage: slot.key, kind: "gate", message: g.reasons.join("; ") };
+    }
+    return null;
+  };
+  return { verdicts, judge };
+}
+
+/** The gate section of a candidate's report: the verdict, forced to fail when the run failed. */
+export function gateSection(
+  verdicts: readonly RequestVerdict[],
+  arena: Arena,
+  failure: ServerFailure | null,
+): CandidateRun["gate"] {
+  const g: GateResult = gateVerdict(verdicts, arena.gate);
+  if (!failure) return { ...g };
+  return { ...g, passed: false, reasons: [failure.message, ...(g.passed ? [] : g.reasons)] };
+}

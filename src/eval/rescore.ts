@@ -1,0 +1,141 @@
+// Recomputes every score of an EvalReport from its raw material alone — the arena, the request
+// records, the slots' wall times and the stored answers — with the same functions the session
+// used, and says where a stored number differs. Facts about a server that are not numbers (it did
+// not start, never became healthy, the session was cancelled) are taken as recorded.
+import type { Arena } from "../arena/index.js";
+import type { PhaseStats, RequestRecord } from "../harness/report.js";
+import { phaseStats } from "../harness/run.js";
+import type { Phase } from "../harness/workload.js";
+import { score } from "../score/score.js";
+import { type Answer, gateSection, verdictFor } from "./judge.js";
+import { measure } from "./measure.js";
+import { loadOutput } from "./outputs.js";
+import { requestKey, sessionLayout, slotKeyOf } from "./plan.js";
+import type { EvalReport, ServerFailure, ServerRun } from "./report.js";
+
+export interface Rescored {
+  name: string;
+  stored: { score: number; passed: boolean };
+  recomputed: {
+    score: number;
+    passed: boolean;
+    ttftMs: number | null;
+    tokensPerSec: number | null;
+  };
+  /** One line per stored value that the recomputation does not reproduce. */
+  differences: string[];
+}
+
+export interface RescoreResult {
+  baseline: { ttftMs: number | null; tokensPerSec: number | null; differences: string[] };
+  candidates: Rescored[];
+  /** True when every stored score, gate result and measurement was reproduced exactly. */
+  reproduced: boolean;
+}
+
+function phaseOf(arena: Arena): Map<string, Phase> {
+  return new Map(sessionLayout(arena).map((s) => [s.key, s.phase]));
+}
+
+/** Measured-phase statistics recomputed from the records and the recorded wall times. */
+function recomputeStats(arena: Arena, run: ServerRun): PhaseStats[] {
+  const phases = phaseOf(arena);
+  const bySlot = new Map<string, RequestRecord[]>();
+  for (const r of run.requests) {
+    const key = slotKeyOf(r);
+    bySlot.set(key, [...(bySlot.get(key) ?? []), r]);
+  }
+  return run.slots
+    .filter((s) => s.kind === "measured")
+    .map((s) => {
+      const phase = phases.get(s.key);
+      if (!phase) throw new Error(`slot ${s.key} is not in the report's arena`);
+      return phaseStats(phase, s.trial, bySlot.get(s.key) ?? [], s.wallMs, s.hitTimeLimit, s.seed);
+    });
+}
+
+function compareMeasured(
+  what: string,
+  stored: ServerRun["measured"],
+  got: ServerRun["measured"],
+): string[] {
+  if (stored?.ttftMs === got?.ttftMs && stored?.tokensPerSec === got?.tokensPerSec) return [];
+  return [
+    `${what}: stored TTFT ${stored?.ttftMs ?? "none"} ms / ${stored?.tokensPerSec ?? "none"} tok/s, recomputed ${got?.ttftMs ?? "none"} ms / ${got?.tokensPerSec ?? "none"} tok/s`,
+  ];
+}
+
+/** Failures that rescoring takes as recorded: they are not derived from numbers. */
+const RECORDED: ReadonlySet<ServerFailure["kind"]> = new Set([
+  "start",
+  "health",
+  "cancelled",
+  "not_run",
+]);
+
+export function rescore(report: EvalReport): RescoreResult {
+  const arena = report.arena;
+  const phases = phaseOf(arena);
+  const baseMeasured = report.baseline.failure
+    ? null
+    : measure(arena, recomputeStats(arena, report.baseline));
+  const reference = new Map(
+    Object.entries(report.baseline.outputs).map(([k, v]) => [k, loadOutput(v)]),
+  );
+  const candidates = report.candidates.map((c): Rescored => {
+    const differences: string[] = [];
+    const recorded = c.failure && RECORDED.has(c.failure.kind) ? c.failure : null;
+    const failedRecord = c.requests.find((r) => r.status !== "ok");
+    const verdicts = c.requests.map((r) => {
+      const slot = slotKeyOf(r);
+      const id = requestKey(slot, r.index);
+      const ref = reference.get(id);
+      const phase = phases.get(slot);
+      if (!ref || !phase) throw new Error(`${c.name}: no reference answer for ${id}`);
+      const stored = c.outputs[id];
+      const answer: Answer =
+        r.status === "ok" && stored
+          ? loadOutput(stored)
+          : { failure: `${r.failure?.kind}: ${r.failure?.message ?? "failed"}` };
+      return verdictFor(arena, phase, id, ref, answer);
+    });
+    const failure: ServerFailure | null =
+      recorded ??
+      (failedRecord
+        ? { stage: slotKeyOf(failedRecord), kind: "request_failed", message: "a request failed" }
+        : null);
+    const gate = gateSection(verdicts, arena, failure);
+    const measured = failure || !gate.passed ? null : measure(arena, recomputeStats(arena, c));
+    const s = measured && baseMeasured ? score(baseMeasured, measured, gate.passed) : null;
+    const recomputed = {
+      score: s?.score ?? 0,
+      passed: gate.passed && s !== null,
+      ttftMs: measured?.ttftMs ?? null,
+      tokensPerSec: measured?.tokensPerSec ?? null,
+    };
+    const passedStored = c.gate.passed && c.status === "ok";
+    if (recomputed.score !== c.score)
+      differences.push(`score: stored ${c.score}, recomputed ${recomputed.score}`);
+    if (recomputed.passed !== passedStored)
+      differences.push(`passed: stored ${passedStored}, recomputed ${recomputed.passed}`);
+    if (measured) differences.push(...compareMeasured("measurement", c.measured, measured));
+    return {
+      name: c.name,
+      stored: { score: c.score, passed: passedStored },
+      recomputed,
+      differences,
+    };
+  });
+  const baseDiffs = report.baseline.failure
+    ? []
+    : compareMeasured("baseline", report.baseline.measured, baseMeasured);
+  return {
+    baseline: {
+      ttftMs: baseMeasured?.ttftMs ?? null,
+      tokensPerSec: baseMeasured?.tokensPerSec ?? null,
+      differences: baseDiffs,
+    },
+    candidates,
+    reproduced: baseDiffs.length === 0 && candidates.every((c) => c.differences.length === 0),
+  };
+}
