@@ -5,6 +5,8 @@ import { registerBench } from "./bench.js";
 import { registerContract } from "./contract.js";
 import { registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
+import { registerEval } from "./eval.js";
+import { registerMinerCheck } from "./miner-check.js";
 import { registerReference } from "./reference.js";
 
 const program = new Command("cacheon")
@@ -14,6 +16,8 @@ const program = new Command("cacheon")
   .exitOverride();
 
 registerDemo(program);
+registerEval(program);
+registerMinerCheck(program.command("miner").description("what a miner runs: pre-flight checks"));
 registerBench(program);
 registerContract(program);
 registerReference(program);

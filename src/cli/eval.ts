@@ -1,0 +1,218 @@
+// `cacheon eval`: one eval session from the command line — a baseline and candidates given as URLs
+// of running servers or as local reference-server processes — with the verdict a validator would
+// reach, and the full EvalReport written to --out. `cacheon report rescore` checks a report.
+import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { type Arena, ArenaError, loadArena } from "../arena/index.js";
+import { loadPromptPool, normalizeSeed } from "../arena/pool.js";
+import { loadVocabulary } from "../contract/tokenizer.js";
+import { type EvalReport, EvalReportSchema } from "../eval/report.js";
+import { rescore } from "../eval/rescore.js";
+import { type NamedServer, runEvalSession } from "../eval/session.js";
+import { localRuntime } from "../runtime/local.js";
+import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
+import { CliError } from "./errors.js";
+import { evalProgress } from "./eval-progress.js";
+import { formatTable } from "./table.js";
+import { formatVerdict } from "./verdict.js";
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
+
+/** `http(s)://…` (a running server) or `reference:PROFILE[:VARIANT]` (a local process). */
+export function parseServerSpec(value: string, what: string): ServerSpec {
+  const ref = /^reference:([^:]+)(?::(.+))?$/.exec(value);
+  const candidate = ref
+    ? { kind: "reference", profile: ref[1], variant: ref[2] ?? "none" }
+    : { kind: "url", url: value.replace(/\/+$/, "") };
+  const parsed = ServerSpecSchema.safeParse(candidate);
+  if (!parsed.success)
+    throw new CliError(
+      `${what} ${JSON.stringify(value)} is neither an http(s) URL nor reference:PROFILE[:none|ties|diverge]`,
+    );
+  return parsed.data;
+}
+
+export function parseCandidate(value: string, previous: NamedServer[] = []): NamedServer[] {
+  const eq = value.indexOf("=");
+  if (eq <= 0)
+    throw new CliError(
+      `--candidate ${JSON.stringify(value)} must be NAME=URL or NAME=reference:PROFILE`,
+    );
+  const name = value.slice(0, eq);
+  if (!NAME.test(name) || name === "baseline")
+    throw new CliError(
+      `--candidate name ${JSON.stringify(name)} must be 1-40 letters, digits, . _ - (and not "baseline")`,
+    );
+  if (previous.some((c) => c.name === name))
+    throw new CliError(`--candidate name ${name} is given twice`);
+  return [...previous, { name, spec: parseServerSpec(value.slice(eq + 1), `--candidate ${name}`) }];
+}
+
+export function arenaOption(value: string): Arena {
+  try {
+    return loadArena(value);
+  } catch (err) {
+    if (err instanceof ArenaError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+export function seedOption(value: string): string {
+  try {
+    return normalizeSeed(value);
+  } catch (err) {
+    throw new CliError(`--seed: ${(err as Error).message}`);
+  }
+}
+
+/** A fresh random seed, for sessions not tied to a block. */
+export const randomSeed = () => `0x${randomBytes(32).toString("hex")}`;
+
+export interface SessionCliOptions {
+  arena: Arena;
+  seed: string;
+  baseline: NamedServer;
+  candidates: NamedServer[];
+  incumbent?: string;
+  quiet?: boolean;
+  out?: string;
+}
+
+/** Runs a session with the local runtime, Ctrl-C cancelling it cleanly; writes --out. */
+export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const report = await runEvalSession({
+      arena: o.arena,
+      seed: o.seed,
+      baseline: o.baseline,
+      candidates: o.candidates,
+      runtime: localRuntime,
+      vocab: loadVocabulary(),
+      pool: loadPromptPool(),
+      incumbent: o.incumbent,
+      onProgress: evalProgress(o.quiet === true),
+      signal: controller.signal,
+    });
+    if (o.out) writeFileSync(o.out, `${JSON.stringify(report)}\n`);
+    return report;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+interface EvalCliOptions {
+  baseline: string;
+  candidate: NamedServer[];
+  seed?: string;
+  arena?: Arena;
+  king?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description(
+      "run one eval session as a validator does: the baseline, then each candidate on the same prompts; prints the verdict (TTFT, throughput, gains, gate, score, who would be king) and writes the EvalReport",
+    )
+    .requiredOption("--baseline <server>", "the baseline: an http(s) URL or reference:PROFILE")
+    .option(
+      "--candidate <name=server>",
+      "a candidate, NAME=URL or NAME=reference:PROFILE[:VARIANT]; repeat for more",
+      (v: string, prev: NamedServer[]) => parseCandidate(v, prev),
+      [] as NamedServer[],
+    )
+    .option("--seed <hex>", "session seed, e.g. a block hash (default: random)", seedOption)
+    .option("--arena <v1|local|file>", "arena preset or JSON file (default: v1)", arenaOption)
+    .option("--king <name>", "the candidate that is king now (challengers must beat it by m0)")
+    .option("--out <file>", "write the EvalReport JSON here")
+    .option("--quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      "\nServers: an http(s) URL of a running OpenAI-compatible server, or reference:PROFILE[:VARIANT]\nfor a local `cacheon reference serve` process (profiles baseline, fast, slow, instant or a JSON\nfile; variants none, ties, diverge). Exits 0 when the session ran, 1 when the baseline failed.",
+    )
+    .action(async (opts: EvalCliOptions) => {
+      if (opts.candidate.length === 0) throw new CliError("give at least one --candidate NAME=URL");
+      if (opts.king && !opts.candidate.some((c) => c.name === opts.king))
+        throw new CliError(`--king ${opts.king} is not one of the candidates`);
+      const seed = opts.seed ?? randomSeed();
+      const report = await runSessionCli({
+        arena: opts.arena ?? arenaOption("v1"),
+        seed,
+        baseline: { name: "baseline", spec: parseServerSpec(opts.baseline, "--baseline") },
+        candidates: opts.candidate,
+        incumbent: opts.king,
+        quiet: opts.quiet,
+        out: opts.out,
+      });
+      process.stdout.write(`${formatVerdict(report)}\n`);
+      if (opts.out) process.stdout.write(`Report: ${opts.out}\n`);
+      if (report.status !== "ok") process.exitCode = 1;
+    });
+
+  program
+    .command("report")
+    .description("work with EvalReport files")
+    .command("rescore")
+    .description(
+      "recompute every gate verdict and score of an EvalReport offline from its records and answers, and check them against the stored ones; exits 1 on any difference",
+    )
+    .argument("<file>", "an EvalReport JSON file (cacheon eval --out)")
+    .option("--json", "print the result as JSON")
+    .action((file: string, opts: { json?: boolean }) => {
+      const report = readReport(file);
+      const r = rescore(report);
+      if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else {
+        const rows = [["candidate", "stored score", "recomputed", "passed", "reproduced"]];
+        for (const c of r.candidates)
+          rows.push([
+            c.name,
+            c.stored.score.toFixed(6),
+            c.recomputed.score.toFixed(6),
+            `${c.stored.passed} / ${c.recomputed.passed}`,
+            c.differences.length === 0 ? "yes" : "NO",
+          ]);
+        process.stdout.write(`${formatTable(rows, 1)}\n`);
+        for (const d of [...r.baseline.differences, ...r.candidates.flatMap((c) => c.differences)])
+          process.stdout.write(`  ${d}\n`);
+        process.stdout.write(
+          r.reproduced
+            ? "Every score was reproduced exactly.\n"
+            : "Some stored values were NOT reproduced.\n",
+        );
+      }
+      if (!r.reproduced) process.exitCode = 1;
+    });
+}
+
+function readReport(file: string): EvalReport {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${file} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = EvalReportSchema.safeParse(json);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0];
+    throw new CliError(
+      `${file} is not a ${"cacheon.eval.v1"} report: ${i?.path.join(".") || "<root>"}: ${i?.message}`,
+    );
+  }
+  return parsed.data;
+}

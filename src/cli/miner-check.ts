@@ -1,0 +1,133 @@
+// `cacheon miner check`: a miner's pre-flight before paying for a commit. It runs what a validator
+// runs — the contract probes, then (with a baseline) a full eval session with the arena's gate and
+// score — and says for each failure what to do next.
+import type { Command } from "commander";
+import type { Arena } from "../arena/index.js";
+import { checkContract, type ProbeResult, type RequirementId } from "../contract/probes.js";
+import type { EvalReport } from "../eval/report.js";
+import { explainRequest, type GateFailReason, type RequestVerdict } from "../gate/index.js";
+import { parseEndpoint } from "./args.js";
+import { arenaOption, parseServerSpec, randomSeed, runSessionCli, seedOption } from "./eval.js";
+import { formatVerdict } from "./verdict.js";
+
+const CONTRACT_ADVICE: Record<RequirementId, string> = {
+  health: "serve GET /health and answer 200 only once the model is loaded",
+  models: "list the served model name (env SERVED_MODEL_NAME) in GET /v1/models",
+  stream: "stream SSE `data: <chunk>` events and end with `data: [DONE]`",
+  non_stream: "answer stream:false with one chat.completion, the same greedy text as streaming",
+  logprobs:
+    "with logprobs:true, emit every generated token once in choices[0].logprobs.content with top_logprobs",
+  greedy: "temperature 0 must be deterministic: same prompt, same tokens",
+  max_tokens: "stop at max_tokens (and max_completion_tokens) exactly",
+  fixed_length: "honour vLLM's ignore_eos and min_tokens: the benchmark needs fixed-length outputs",
+  stop: "end the output at a stop string",
+  usage: "send a final usage chunk when stream_options.include_usage is set",
+  sampling: "accept temperature, top_p and seed",
+};
+
+const GATE_ADVICE: Record<GateFailReason, string> = {
+  request_failed:
+    "the request itself failed: fix the error shown (timeouts, crashes, contract breaks)",
+  reference_invalid: "the baseline's answer was unusable: check the baseline server, not yours",
+  missing_logprobs:
+    "return logprobs with the requested number of top_logprobs for every generated token",
+  text_mismatch: "the logprobs tokens must concatenate to exactly the streamed text",
+  extra_tokens: "never generate more than max_tokens",
+  too_few_tokens: "do not stop early: honour ignore_eos/min_tokens and the model's own EOS only",
+  divergence:
+    "your greedy tokens differ from the pinned model's where it is not a near-tie: check weights, dtype, quantization and kernels",
+  logprob_error:
+    "report the model's true logprobs (log-softmax of the raw logits) for the token and the top list",
+};
+
+interface MinerCheckOptions {
+  endpoint: string;
+  baseline?: string;
+  arena?: Arena;
+  seed?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+const say = (s = "") => process.stdout.write(`${s}\n`);
+
+function printGateFailures(report: EvalReport): void {
+  const c = report.candidates[0];
+  if (!c || c.gate.passed) return;
+  const verdicts = (c.gate.verdicts ?? []) as RequestVerdict[];
+  const failing = verdicts.filter((v) => v.status === "fail");
+  for (const v of failing.slice(0, 3)) {
+    say(explainRequest(v).replace(/^/gm, "  "));
+    if (v.reason) say(`  next step: ${GATE_ADVICE[v.reason]}`);
+  }
+  if (failing.length > 3) say(`  … and ${failing.length - 3} more failing requests (see --out)`);
+}
+
+export function registerMinerCheck(miner: Command): void {
+  miner
+    .command("check")
+    .description(
+      "pre-flight for a miner's server: the contract probes, then (with --baseline) a full eval session against the baseline with the arena's gate, and the projected score; says what to fix for each failure",
+    )
+    .requiredOption("--endpoint <url>", "your server, e.g. http://127.0.0.1:8000", parseEndpoint)
+    .option("--baseline <server>", "the pinned vLLM baseline: an http(s) URL or reference:PROFILE")
+    .option("--arena <v1|local|file>", "arena preset or JSON file (default: v1)", arenaOption)
+    .option("--seed <hex>", "session seed (default: random)", seedOption)
+    .option("--out <file>", "write the EvalReport JSON here")
+    .option("--quiet", "no progress on stderr")
+    .action(async (opts: MinerCheckOptions) => {
+      say(`1. Contract: probing ${opts.endpoint}`);
+      const contract = await checkContract({
+        endpoint: opts.endpoint,
+        timeoutMs: 60_000,
+        onResult: (r: ProbeResult) =>
+          say(`   ${r.passed ? "PASS" : "FAIL"}  ${r.id.padEnd(13)} ${r.title}`),
+      });
+      const broken = contract.results.filter((r) => !r.passed);
+      for (const r of broken) {
+        say(`   ${r.id}: ${r.evidence}`);
+        say(`   next step: ${CONTRACT_ADVICE[r.id as RequirementId]}`);
+      }
+      if (broken.length > 0) {
+        say("\nFix the contract first: a validator would fail this server before measuring it.");
+        process.exitCode = 1;
+        return;
+      }
+      if (!opts.baseline) {
+        say("\n2. Gate and score: skipped (no --baseline).");
+        say(
+          "   next step: start the pinned vLLM baseline on the same GPUs (docs/miners/check.md) and pass --baseline URL",
+        );
+        return;
+      }
+      say(`\n2. Eval session: baseline ${opts.baseline}, then your server`);
+      const report = await runSessionCli({
+        arena: opts.arena ?? arenaOption("v1"),
+        seed: opts.seed ?? randomSeed(),
+        baseline: { name: "baseline", spec: parseServerSpec(opts.baseline, "--baseline") },
+        candidates: [{ name: "miner", spec: { kind: "url", url: opts.endpoint } }],
+        quiet: opts.quiet,
+        out: opts.out,
+      });
+      say(formatVerdict(report));
+      const c = report.candidates[0];
+      if (report.status !== "ok" || !c) {
+        say("\nThe baseline failed, so nothing could be judged: check the baseline server.");
+        process.exitCode = 1;
+        return;
+      }
+      if (c.failure) {
+        printGateFailures(report);
+        say(
+          `\nA validator would give this server score 0 (${c.failure.kind} at ${c.failure.stage}).`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      say(
+        c.score > 0
+          ? `\nProjected score: ${c.score.toFixed(4)}. To be crowned it must also beat the king's fresh score by the margin (up to ${report.arena.king.marginM0}).`
+          : "\nThe server is correct but not faster than the baseline: projected score 0.",
+      );
+    });
+}
