@@ -12,7 +12,15 @@ export function formatVerdict(report: EvalReport): string {
   const b = report.baseline;
   const rows: string[][] = [
     ["server", "TTFT p50 ms", "tok/s", "TTFT gain", "tok/s gain", "gate", "score"],
-    [b.name === "baseline" ? b.name : `${b.name} (baseline)`, ms(b.measured?.ttftMs), tps(b.measured?.tokensPerSec), "", "", "", ""],
+    [
+      b.name === "baseline" ? b.name : `${b.name} (baseline)`,
+      ms(b.measured?.ttftMs),
+      tps(b.measured?.tokensPerSec),
+      "",
+      "",
+      "",
+      "",
+    ],
   ];
   for (const c of report.candidates) {
     const notRun = c.failure?.kind === "not_run";
