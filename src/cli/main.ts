@@ -6,6 +6,7 @@ import { registerContract } from "./contract.js";
 import { registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { registerEval } from "./eval.js";
+import { registerGate } from "./gate.js";
 import { registerMinerCheck } from "./miner-check.js";
 import { registerReference } from "./reference.js";
 
@@ -18,6 +19,7 @@ const program = new Command("cacheon")
 registerDemo(program);
 registerEval(program);
 registerMinerCheck(program.command("miner").description("what a miner runs: pre-flight checks"));
+registerGate(program);
 registerBench(program);
 registerContract(program);
 registerReference(program);
