@@ -4,6 +4,7 @@
 // text, its length against max_tokens, then the walk over the common positions (token identity,
 // top-list completeness, logprob error), then the lengths against each other.
 import { num, show } from "./format.js";
+import { DEFAULT_EOS_TOKENS } from "./thresholds.js";
 import { coverText, indexOfToken, logprobError, sameToken, topLogprob } from "./tokens.js";
 import type {
   Divergence,
@@ -12,6 +13,7 @@ import type {
   GateRequest,
   GateThresholds,
   GateToken,
+  GateTopLogprob,
   LogprobErrorDetail,
   RequestVerdict,
   ShownToken,
@@ -43,17 +45,31 @@ function referenceProblem(req: GateRequest, tokens: readonly GateToken[]): strin
   return null;
 }
 
+/** Where the reference's top list at `r` has the candidate's choice: its token, or (cand null:
+ *  the candidate ended there) the most likely end-of-sequence token. */
+function choiceIndex(r: GateToken, cand: GateToken | null, eos: readonly string[]): number {
+  if (cand !== null) return indexOfToken(r.top, cand);
+  let best = -1;
+  for (let i = 0; i < r.top.length; i++) {
+    const e = r.top[i] as GateTopLogprob;
+    if (eos.includes(e.token) && (best < 0 || e.logprob > (r.top[best] as GateTopLogprob).logprob))
+      best = i;
+  }
+  return best;
+}
+
 function divergenceAt(
   ref: readonly GateToken[],
   position: number,
-  cand: GateToken,
-  tieGap: number,
+  cand: GateToken | null,
+  t: GateThresholds,
+  eos: readonly string[],
 ): Divergence {
   const r = ref[position];
   let gap: number | null = null;
   if (r !== undefined) {
-    const i = indexOfToken(r.top, cand);
-    if (i >= 0) gap = topLogprob(r) - (r.top[i] as GateToken["top"][number]).logprob;
+    const i = choiceIndex(r, cand, eos);
+    if (i >= 0) gap = topLogprob(r) - (r.top[i] as GateTopLogprob).logprob;
   }
   let context = "";
   for (let i = Math.max(0, position - CONTEXT_TOKENS); i < position; i++)
@@ -62,16 +78,16 @@ function divergenceAt(
   return {
     position,
     reference: r === undefined ? null : shown(r),
-    candidate: shown(cand),
+    candidate: cand === null ? null : shown(cand),
     referenceTop: r === undefined ? [] : r.top.map(shown),
     gap,
-    tieGap,
+    tieGap: t.tieGap,
     context,
   };
 }
 
 function divergenceMessage(d: Divergence, referenceFinish: string | null): string {
-  const c = show(d.candidate.token);
+  const c = d.candidate === null ? "the end of its answer" : show(d.candidate.token);
   if (d.reference === null)
     return `the candidate went on past the reference's end at token ${d.position} with ${c} (the reference stopped: ${referenceFinish ?? "no finish reason"})`;
   const why =
@@ -79,6 +95,14 @@ function divergenceMessage(d: Divergence, referenceFinish: string | null): strin
       ? `the reference's top ${d.referenceTop.length} does not list it`
       : `it is ${num(d.gap)} below the reference's top-1, more than the tie gap ${num(d.tieGap)}`;
   return `token ${d.position}: the candidate chose ${c} where the reference chose ${show(d.reference.token)}; ${why}`;
+}
+
+/** Why an early end of sequence was not a near-tie, when the candidate chose one. */
+function eosNote(d: Divergence | undefined): string {
+  if (d === undefined || d.candidate !== null) return "";
+  return d.gap === null
+    ? "; the reference's top list there has no end-of-sequence token"
+    : `; there the reference's end of sequence is ${num(d.gap)} below its top-1, more than the tie gap ${num(d.tieGap)}`;
 }
 
 interface Failure {
@@ -157,13 +181,14 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
     candidateLogprob: 0,
     error: 0,
   };
+  const eos = req.eosTokens ?? DEFAULT_EOS_TOKENS;
   const common = Math.min(refLen, candLen);
   for (let i = 0; i < common; i++) {
     const r = refTokens[i] as GateToken;
     const c = candTokens[i] as GateToken;
     v.comparedTokens++;
     if (!sameToken(r, c)) {
-      divergence = divergenceAt(refTokens, i, c, t.tieGap);
+      divergence = divergenceAt(refTokens, i, c, t, eos);
       break;
     }
     if (c.top.length < r.top.length) {
@@ -192,14 +217,19 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
     }
   }
 
+  // A candidate that ended early chose end of sequence there: judged like any other choice.
+  const endedEarly =
+    !req.fixedLength && candLen < refLen && cand.finishReason === "stop" && failure === undefined;
+  if (divergence === undefined && endedEarly)
+    divergence = divergenceAt(refTokens, candLen, null, t, eos);
   if (divergence === undefined && candLen > refLen)
-    divergence = divergenceAt(refTokens, refLen, candTokens[refLen] as GateToken, t.tieGap);
+    divergence = divergenceAt(refTokens, refLen, candTokens[refLen] as GateToken, t, eos);
   if (divergence !== undefined) v.divergence = divergence;
   const tolerated =
     divergence !== undefined && divergence.gap !== null && divergence.gap <= t.tieGap;
 
   if (failure !== undefined) return fail(failure);
-  if (divergence !== undefined && !tolerated)
+  if (divergence?.candidate && !tolerated)
     return fail({
       reason: "divergence",
       message: divergenceMessage(divergence, req.reference.finishReason),
@@ -214,7 +244,7 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
   if (!tolerated && candLen < refLen)
     return fail({
       reason: "too_few_tokens",
-      message: `the candidate stopped after ${candLen} tokens (${cand.finishReason ?? "no finish reason"}) where the reference gave ${refLen}`,
+      message: `the candidate stopped after ${candLen} tokens (${cand.finishReason ?? "no finish reason"}) where the reference gave ${refLen}${eosNote(divergence)}`,
       at: candLen,
     });
   if (tolerated && divergence !== undefined) {

@@ -32,12 +32,12 @@ function divergenceLines(d: Divergence): string[] {
   const more = d.referenceTop.length > TOP_SHOWN ? `, … (${d.referenceTop.length} in all)` : "";
   const gap =
     d.gap === null
-      ? "the candidate's token is not in the reference's top list"
+      ? `the reference's top list does not have the candidate's ${d.candidate === null ? "end of sequence" : "token"}`
       : `gap to the reference's top-1 ${num(d.gap)} (tie gap ${num(d.tieGap)})`;
   return [
     `  context before token ${d.position}: ${show(d.context)}`,
     `  reference token ${d.position}: ${d.reference === null ? "(none: the reference stopped here)" : entry(d.reference)}`,
-    `  candidate token ${d.position}: ${entry(d.candidate)}`,
+    `  candidate token ${d.position}: ${d.candidate === null ? "(none: the candidate ended its answer here)" : entry(d.candidate)}`,
     ...(d.reference === null ? [] : [`  reference top_logprobs: ${top}${more}`, `  ${gap}`]),
   ];
 }
@@ -47,7 +47,8 @@ export function explainRequest(v: RequestVerdict): string {
   if (v.status === "fail") {
     const reason = v.reason ?? "request_failed";
     lines.push(`${v.id}: FAIL (${reason}): ${v.message ?? ""}`);
-    if (v.divergence && reason === "divergence") lines.push(...divergenceLines(v.divergence));
+    if (v.divergence && (reason === "divergence" || reason === "too_few_tokens"))
+      lines.push(...divergenceLines(v.divergence));
     lines.push(`  what to check: ${HINTS[reason]}`);
   } else if (v.status === "tolerated" && v.divergence) {
     lines.push(

@@ -19,3 +19,6 @@ export const DEFAULT_GATE_THRESHOLDS: GateThresholds = Object.freeze({
   maxMeanLogprobError: 0.05,
   minMatchedFraction: 0.9,
 });
+
+/** End-of-sequence tokens of the arena's model family (Qwen2.5), as top_logprobs name them. */
+export const DEFAULT_EOS_TOKENS: readonly string[] = Object.freeze(["<|im_end|>", "<|endoftext|>"]);

@@ -32,6 +32,9 @@ export interface GateRequest {
   reference: GateOutput;
   /** The candidate's answer, or why its request failed. */
   candidate: GateOutput | { failure: string };
+  /** The model's end-of-sequence tokens as top_logprobs name them (a candidate that stops where
+   *  one of them is a reference near-tie made a tolerated choice). Default DEFAULT_EOS_TOKENS. */
+  eosTokens?: readonly string[];
 }
 
 export interface GateThresholds {
@@ -73,12 +76,12 @@ export interface Divergence {
   position: number;
   /** The reference's token there; null: the reference had stopped. */
   reference: ShownToken | null;
-  /** The candidate's token there. */
-  candidate: ShownToken;
+  /** The candidate's token there; null: the candidate ended its answer there (end of sequence). */
+  candidate: ShownToken | null;
   /** The reference's top_logprobs at this position (empty where the reference had stopped). */
   referenceTop: ShownToken[];
-  /** Reference top-1 logprob − the candidate token's reference logprob; null when the candidate's
-   *  token is not in the reference's top list. */
+  /** Reference top-1 logprob − the candidate token's reference logprob (for an end of sequence:
+   *  the best end-of-sequence token's); null when the reference's top list does not have it. */
   gap: number | null;
   /** The tie gap it was judged against. */
   tieGap: number;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   compareRequest,
   DEFAULT_GATE_THRESHOLDS,
+  explainRequest,
   type GateThresholds,
   type GateToken,
 } from "../../src/gate/index.js";
@@ -234,7 +235,35 @@ describe("compareRequest: failures", () => {
       matchedTokens: 3,
     });
     expect(v.message).toBe(
-      "the candidate stopped after 3 tokens (stop) where the reference gave 5",
+      "the candidate stopped after 3 tokens (stop) where the reference gave 5; the reference's top list there has no end-of-sequence token",
+    );
+    expect(v.divergence).toMatchObject({ position: 3, candidate: null, gap: null });
+    // Cut off for another reason than choosing the end: no end-of-sequence judgement.
+    const cut = compareRequest(req(ref, { ...cand, finishReason: "length" }), T);
+    expect(cut.reason).toBe("too_few_tokens");
+    expect(cut.divergence).toBeUndefined();
+  });
+
+  it("judges an early end of sequence like any other choice: tolerated only at a near-tie", () => {
+    const tokens = sentence();
+    tokens[3] = tok(" on", -0.5, [
+      ["<|im_end|>", -0.5625],
+      [" by", -4],
+    ]);
+    const ref = out(tokens);
+    const cand = out(copy(tokens).slice(0, 3));
+    const v = compareRequest(req(ref, cand), T);
+    expect(v).toMatchObject({ status: "tolerated", toleratedAt: 3, matchedTokens: 3 });
+    expect(v.divergence).toMatchObject({ position: 3, candidate: null, gap: 0.0625 });
+    // Another model's end-of-sequence token is named by the request.
+    const other = compareRequest(req(ref, cand, { eosTokens: ["</s>"] }), T);
+    expect(other.reason).toBe("too_few_tokens");
+    const far = compareRequest(req(ref, cand), { ...T, tieGap: 0.05 });
+    expect(far.message).toContain(
+      "; there the reference's end of sequence is 0.0625 below its top-1, more than the tie gap 0.05",
+    );
+    expect(explainRequest(far)).toContain(
+      "candidate token 3: (none: the candidate ended its answer here)",
     );
   });
 
