@@ -3,9 +3,12 @@ import { describe, expect, it } from "vitest";
 import {
   compareRequest,
   DEFAULT_GATE_THRESHOLDS,
+  GateMarginsSchema,
   type GateOutput,
+  GateResultSchema,
   type GateThresholds,
   type GateToken,
+  gateMargins,
   gateVerdict,
 } from "../../src/gate/index.js";
 import { copy, greedyOutput, out, req, tok, toks } from "./fixtures.js";
@@ -177,14 +180,16 @@ describe("gate properties", () => {
     );
   });
 
-  it("verdicts are plain JSON and a gate's counts add up", () => {
+  it("results are plain JSON that their schemas read back, and a gate's counts add up", () => {
     fc.assert(
       fc.property(fc.array(pair, { minLength: 1, maxLength: 4 }), (pairs) => {
         const vs = pairs.map(([ref, cand], i) =>
           compareRequest(req(ref, cand, { id: `gate:${i}` }), DEFAULT_GATE_THRESHOLDS),
         );
         const g = gateVerdict(vs, DEFAULT_GATE_THRESHOLDS);
-        expect(JSON.parse(JSON.stringify(g))).toEqual(g);
+        expect(GateResultSchema.parse(JSON.parse(JSON.stringify(g)))).toEqual(g);
+        const m = gateMargins(g, DEFAULT_GATE_THRESHOLDS);
+        expect(GateMarginsSchema.parse(JSON.parse(JSON.stringify(m)))).toEqual(m);
         expect(g.counts.matched + g.counts.tolerated + g.counts.failed).toBe(vs.length);
         for (const v of vs) {
           expect(v.matchedTokens).toBeLessThanOrEqual(v.comparedTokens);
@@ -198,7 +203,7 @@ describe("gate properties", () => {
 });
 
 describe("gate speed", () => {
-  it("judges 2000 requests × 256 tokens × 20 top_logprobs in well under a second or two", () => {
+  it("judges 2000 requests × 256 tokens × 20 top_logprobs in linear time (≈0.4 s unloaded)", () => {
     const words = Array.from({ length: 400 }, (_, i) => ` w${i}`);
     const position = (i: number): GateToken =>
       tok(
@@ -226,6 +231,6 @@ describe("gate speed", () => {
     const ms = performance.now() - start;
     expect(g.passed).toBe(true);
     expect(g.counts.matchedTokens).toBe(512_000);
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(5000); // generous: the machine is shared; a quadratic walk takes minutes
   });
 });

@@ -7,6 +7,7 @@ import {
   type GateToken,
   gateMargins,
   gateVerdict,
+  RequestVerdictSchema,
 } from "../../src/gate/index.js";
 import { copy, out, req, tok, toks } from "./fixtures.js";
 
@@ -117,6 +118,16 @@ describe("gateVerdict", () => {
       "the largest token logprob error 0.25 (gate:0 token 3) exceeds 0.125",
     );
     expect(g.maxLogprobErrorAt).toBe("gate:0 token 3");
+  });
+});
+
+describe("RequestVerdictSchema", () => {
+  it("reads a verdict back and rejects one that is not", () => {
+    const v = diverged("gate:3");
+    expect(RequestVerdictSchema.parse(JSON.parse(JSON.stringify(v)))).toEqual(v);
+    expect(RequestVerdictSchema.safeParse({ ...v, status: "ok" }).success).toBe(false);
+    expect(RequestVerdictSchema.safeParse({ ...v, reason: "slow" }).success).toBe(false);
+    expect(RequestVerdictSchema.safeParse({ ...v, matchedTokens: -1 }).success).toBe(false);
   });
 });
 
