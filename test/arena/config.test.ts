@@ -94,7 +94,7 @@ describe("arena presets", () => {
     expect(promptsPerServer(local)).toBeLessThan(promptsPerServer(v1));
   });
 
-  it("arenaPreset and loadArena agree, and each call returns a fresh copy", () => {
+  it("each load returns a fresh copy: changing one arena changes no other", () => {
     const a = arenaPreset("v1");
     a.workload.trials = 99;
     expect(loadArena("v1").workload.trials).toBe(3);
