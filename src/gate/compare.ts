@@ -2,7 +2,10 @@
 // position by position. Checks run in this order, and the first that fails is the verdict's
 // reason: the request itself, the reference's own consistency, the candidate's logprobs covering its
 // text, its length against max_tokens, then the walk over the common positions (token identity,
-// top-list completeness, logprob error), then the lengths against each other.
+// top-list completeness, logprob error), then the lengths against each other. A candidate that
+// ends early chose end of sequence where the reference did not: tolerated at a near-tie like any
+// token (the reference's top list names the end-of-sequence token there); the reverse cannot be
+// judged (nothing shows the reference's logprobs past its end), so going on past it fails.
 import { num, show } from "./format.js";
 import { DEFAULT_EOS_TOKENS } from "./thresholds.js";
 import { coverText, indexOfToken, logprobError, sameToken, topLogprob } from "./tokens.js";
@@ -20,7 +23,7 @@ import type {
 } from "./types.js";
 
 /** Reference tokens shown before a divergence. */
-export const CONTEXT_TOKENS = 8;
+const CONTEXT_TOKENS = 8;
 const CONTEXT_CHARS = 80;
 
 const NO_TOKENS: readonly GateToken[] = [];
@@ -86,8 +89,12 @@ function divergenceAt(
   };
 }
 
-function divergenceMessage(d: Divergence, referenceFinish: string | null): string {
-  const c = d.candidate === null ? "the end of its answer" : show(d.candidate.token);
+function divergenceMessage(
+  d: Divergence,
+  candidate: ShownToken,
+  referenceFinish: string | null,
+): string {
+  const c = show(candidate.token);
   if (d.reference === null)
     return `the candidate went on past the reference's end at token ${d.position} with ${c} (the reference stopped: ${referenceFinish ?? "no finish reason"})`;
   const why =
@@ -232,7 +239,7 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
   if (divergence?.candidate && !tolerated)
     return fail({
       reason: "divergence",
-      message: divergenceMessage(divergence, req.reference.finishReason),
+      message: divergenceMessage(divergence, divergence.candidate, req.reference.finishReason),
       at: divergence.position,
     });
   if (req.fixedLength && candLen < req.maxTokens)

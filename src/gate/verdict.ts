@@ -64,7 +64,8 @@ export function gateVerdict(verdicts: readonly RequestVerdict[], t: GateThreshol
       const reason = v.reason ?? "request_failed";
       failures[reason] = (failures[reason] ?? 0) + 1;
       firstFailure[reason] ??= v;
-      if (reason === "divergence" && gap !== null)
+      // too_few_tokens carries a divergence only for an early end of sequence.
+      if ((reason === "divergence" || reason === "too_few_tokens") && gap !== null)
         smallestRejectedGap = Math.min(smallestRejectedGap ?? gap, gap);
     }
   }

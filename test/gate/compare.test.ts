@@ -5,6 +5,7 @@ import {
   explainRequest,
   type GateThresholds,
   type GateToken,
+  gateVerdict,
 } from "../../src/gate/index.js";
 import { copy, entry, out, req, tok, toks } from "./fixtures.js";
 
@@ -255,10 +256,12 @@ describe("compareRequest: failures", () => {
     const v = compareRequest(req(ref, cand), T);
     expect(v).toMatchObject({ status: "tolerated", toleratedAt: 3, matchedTokens: 3 });
     expect(v.divergence).toMatchObject({ position: 3, candidate: null, gap: 0.0625 });
+    expect(explainRequest(v)).toContain("tolerated: ended its answer at token 3");
     // Another model's end-of-sequence token is named by the request.
     const other = compareRequest(req(ref, cand, { eosTokens: ["</s>"] }), T);
     expect(other.reason).toBe("too_few_tokens");
     const far = compareRequest(req(ref, cand), { ...T, tieGap: 0.05 });
+    expect(gateVerdict([far], T).smallestRejectedGap).toBe(0.0625);
     expect(far.message).toContain(
       "; there the reference's end of sequence is 0.0625 below its top-1, more than the tie gap 0.05",
     );
