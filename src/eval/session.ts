@@ -5,7 +5,7 @@
 // at a time, as on one pod.
 import { Pool } from "undici";
 import type { Arena } from "../arena/index.js";
-import type { PromptPool } from "../arena/pool.js";
+import { normalizeSeed, type PromptPool } from "../arena/pool.js";
 import type { Vocabulary } from "../contract/tokenizer.js";
 import type { PhaseStats, RequestRecord } from "../harness/report.js";
 import { PERCENTILE_METHOD, type PhaseRunContext, runPhaseTrial } from "../harness/run.js";
@@ -256,7 +256,8 @@ function notRun(named: NamedServer, why: string): CandidateRun {
 export async function runEvalSession(opts: EvalOptions): Promise<EvalReport> {
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const plan = planSession(opts.arena, opts.pool, opts.seed);
+  const seed = `0x${normalizeSeed(opts.seed)}`;
+  const plan = planSession(opts.arena, opts.pool, seed);
   const base = await runServer(opts, opts.baseline, "baseline", plan, null);
   const candidates: CandidateRun[] = [];
   const baseMeasured = base.run.measured;
@@ -299,7 +300,7 @@ export async function runEvalSession(opts: EvalOptions): Promise<EvalReport> {
     schema: EVAL_REPORT_SCHEMA,
     status: opts.signal?.aborted ? "cancelled" : baseMeasured ? "ok" : "baseline_failed",
     arena: opts.arena,
-    seed: opts.seed,
+    seed,
     startedAt,
     finishedAt: new Date().toISOString(),
     tokenizer: opts.vocab.source,

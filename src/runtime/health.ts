@@ -29,7 +29,7 @@ export async function waitForHealth(
         `GET /health did not answer 200 within ${Math.round(timeoutMs / 1000)} s (last: ${last})`,
       );
     const res = await fetchText(`${server.origin}/health`, {
-      timeoutMs: Math.max(1, Math.min(5_000, left)),
+      timeoutMs: Math.max(1, Math.floor(Math.min(5_000, left))),
     });
     if (res.ok) return Math.round(performance.now() - start);
     last = res.reason;

@@ -1,0 +1,262 @@
+// `cacheon eval`, `report rescore`, `miner check`, `gate calibrate` and `demo` as a user runs them:
+// the built CLI as a child process, against reference-server processes on loopback.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EvalReportSchema } from "../../src/eval/report.js";
+import { type SpawnedReferenceServer, spawnReferenceServer } from "../../src/reference/spawn.js";
+import { tinyArenaFile, tinyArenaPath } from "../helpers/arenas.js";
+import { cacheon } from "../helpers/cli.js";
+import { startBreakingProxy } from "../helpers/proxy.js";
+
+const dir = mkdtempSync(join(tmpdir(), "cacheon-eval-cli-"));
+const arena = tinyArenaPath();
+const badArena = join(dir, "bad-arena.json");
+writeFileSync(
+  badArena,
+  JSON.stringify({
+    ...tinyArenaFile,
+    workload: { ...tinyArenaFile.workload, ttftPhase: "nope", trials: 0 },
+  }),
+);
+const notReport = join(dir, "not-report.json");
+writeFileSync(notReport, JSON.stringify({ schema: "cacheon.bench.v1" }));
+
+describe("cacheon eval and friends: bad input", () => {
+  it.each([
+    [["eval"], /required option '--baseline <server>'/],
+    [["eval", "--baseline", "reference:instant"], /give at least one --candidate/],
+    [
+      ["eval", "--baseline", "ftp://x", "--candidate", "a=reference:instant"],
+      /--baseline "ftp:\/\/x" is neither/,
+    ],
+    [["eval", "--baseline", "reference:instant", "--candidate", "noequals"], /must be NAME=URL/],
+    [
+      ["eval", "--baseline", "reference:instant", "--candidate", "baseline=reference:instant"],
+      /not "baseline"/,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=reference:instant",
+        "--candidate",
+        "a=reference:fast",
+      ],
+      /--candidate name a is given twice/,
+    ],
+    [
+      ["eval", "--baseline", "reference:instant", "--candidate", "a=reference:instant:weird"],
+      /neither an http\(s\) URL nor reference/,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=reference:instant",
+        "--arena",
+        "nope",
+      ],
+      /unknown arena preset "nope"/,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=reference:instant",
+        "--arena",
+        "/nonexistent/a.json",
+      ],
+      /cannot read arena file .* no such file/,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=reference:instant",
+        "--arena",
+        badArena,
+      ],
+      /workload\.trials: .*ttftPhase: no phase named "nope"|workload\.trials/,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=reference:instant",
+        "--seed",
+        "xyz",
+      ],
+      /--seed: /,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=reference:instant",
+        "--king",
+        "b",
+      ],
+      /--king b is not one of the candidates/,
+    ],
+    [
+      ["report", "rescore", "/nonexistent/r.json"],
+      /cannot read \/nonexistent\/r.json: no such file/,
+    ],
+    [["report", "rescore", notReport], /is not a cacheon.eval.v1 report/],
+    [
+      ["gate", "calibrate", "--baseline", "reference:instant", "--runs", "0"],
+      /--runs must be an integer from 1 to 50/,
+    ],
+    [["miner", "check"], /required option '--endpoint <url>'/],
+  ])("%j fails with one clear line", async (args, message) => {
+    const r = await cacheon(args as string[]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([[["eval"]], [["report", "rescore"]], [["miner", "check"]], [["gate", "calibrate"]]])(
+    "%j --help describes the command",
+    async (words) => {
+      const r = await cacheon([...words, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: cacheon/);
+    },
+  );
+});
+
+describe("cacheon eval and report rescore", () => {
+  const out = join(dir, "report.json");
+
+  it("judges candidates, prints the verdict and writes a report that rescoring reproduces", async () => {
+    const r = await cacheon(
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "same=reference:instant",
+        "--candidate",
+        "wrong=reference:instant:diverge",
+        "--arena",
+        arena,
+        "--seed",
+        "0xfeed",
+        "--out",
+        out,
+        "--quiet",
+      ],
+      120_000,
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^wrong +- +- +- +- +FAIL +0\.0000$/m);
+    expect(r.stdout).toMatch(/wrong failed at .*divergence/);
+    const report = EvalReportSchema.parse(JSON.parse(readFileSync(out, "utf8")));
+    expect(report.seed).toBe("0xfeed");
+    expect(report.candidates.map((c) => [c.name, c.gate.passed])).toEqual([
+      ["same", true],
+      ["wrong", false],
+    ]);
+    expect(report.candidates[1]?.failure?.kind).toBe("gate");
+
+    const ok = await cacheon(["report", "rescore", out]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/Every score was reproduced exactly/);
+
+    const tampered = join(dir, "tampered.json");
+    report.candidates[0] = {
+      ...(report.candidates[0] as (typeof report.candidates)[0]),
+      score: 0.5,
+    };
+    writeFileSync(tampered, JSON.stringify(report));
+    const bad = await cacheon(["report", "rescore", tampered]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/score: stored 0.5, recomputed/);
+  }, 150_000);
+
+  it("demo crowns the fast miner, gives the slow one 0 and explains the wrong model's failure", async () => {
+    const r = await cacheon(["demo", "--arena", arena, "--seed", "0xd3", "--quiet"], 150_000);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^fast .* pass +0\.\d{4}$/m);
+    expect(r.stdout).toMatch(/^slow .* pass +0\.0000$/m);
+    expect(r.stdout).toMatch(/^wrong-model .* FAIL +0\.0000$/m);
+    expect(r.stdout).toMatch(/King after this session: fast/);
+    expect(r.stdout).toMatch(/Why wrong-model failed the gate:\n.*FAIL \(divergence\): token \d+/);
+  }, 180_000);
+});
+
+describe("cacheon miner check", () => {
+  let server: SpawnedReferenceServer;
+  beforeAll(async () => {
+    server = await spawnReferenceServer({ profile: "instant" });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it("passes the contract, runs the session against the baseline and projects a score", async () => {
+    const r = await cacheon(
+      [
+        "miner",
+        "check",
+        "--endpoint",
+        server.url,
+        "--baseline",
+        "reference:instant",
+        "--arena",
+        arena,
+        "--quiet",
+      ],
+      120_000,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/PASS {2}logprobs/);
+    expect(r.stdout).toMatch(/^miner .* pass +\d\.\d{4}$/m);
+    expect(r.stdout).toMatch(/Projected score: |correct but not faster than the baseline/);
+  }, 150_000);
+
+  it("without a baseline, checks the contract and says how to get the gate and score", async () => {
+    const r = await cacheon(["miner", "check", "--endpoint", server.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/skipped \(no --baseline\)/);
+    expect(r.stdout).toMatch(/next step: start the pinned vLLM baseline/);
+  }, 90_000);
+
+  it("names the broken requirement and the next step", async () => {
+    const proxy = await startBreakingProxy(server.url, {
+      chunk: (c) => (Array.isArray(c.choices) && c.choices.length === 0 ? null : c),
+    });
+    try {
+      const r = await cacheon([
+        "miner",
+        "check",
+        "--endpoint",
+        proxy.url,
+        "--baseline",
+        "reference:instant",
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/FAIL {2}usage/);
+      expect(r.stdout).toMatch(/next step: send a final usage chunk/);
+      expect(r.stdout).toMatch(/Fix the contract first/);
+    } finally {
+      await proxy.close();
+    }
+  }, 90_000);
+});
