@@ -1,37 +1,18 @@
 // Bittensor wallet folders (btwallet layout): `<root>/<name>/hotkeys/<hotkey>` (JSON keyfile with the
-// secret) and `<root>/<name>/coldkeypub.txt` (address only). The root is --wallet-path, else the
-// env BT_WALLET_PATH, else ~/.bittensor/wallets. Only unencrypted keyfiles are read: validators and
-// miners run unattended, and the hotkey is unencrypted by default in btcli.
+// secret) and `<root>/<name>/coldkeypub.txt` (address only); see wallet-path.ts for the root. Only
+// unencrypted keyfiles are read: validators and miners run unattended, and btcli creates hotkeys
+// unencrypted by default.
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import { hexToU8a, u8aEq } from "@polkadot/util";
 import { cryptoWaitReady, decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { z } from "zod";
+import { coldkeypubPath, hotkeyPath, WALLET_PATH_ENV, type WalletLocation } from "./wallet-path.js";
 
 export const SS58_PREFIX = 42;
-export const WALLET_PATH_ENV = "BT_WALLET_PATH";
 
 export class WalletError extends Error {}
-
-export interface WalletLocation {
-  /** Folder holding the wallets (`~/.bittensor/wallets`). */
-  root: string;
-  name: string;
-  hotkey: string;
-}
-
-/** --wallet-path, else $BT_WALLET_PATH, else ~/.bittensor/wallets; `~/` expands to the home folder. */
-export function walletRoot(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  const root = explicit ?? env[WALLET_PATH_ENV] ?? "~/.bittensor/wallets";
-  return root === "~" || root.startsWith("~/") ? join(homedir(), root.slice(1)) : root;
-}
-
-export const hotkeyPath = (w: WalletLocation) => join(w.root, w.name, "hotkeys", w.hotkey);
-export const coldkeypubPath = (w: Omit<WalletLocation, "hotkey">) =>
-  join(w.root, w.name, "coldkeypub.txt");
 
 const keyfileSchema = z.object({
   ss58Address: z.string(),

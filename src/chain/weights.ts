@@ -130,19 +130,3 @@ export function rateLimitBlocksLeft(
   if (lastUpdate === 0) return 0;
   return Math.max(0, rateLimit - Math.max(0, currentBlock - lastUpdate));
 }
-
-/** Parses `uid:weight,uid:weight,...` (weights any non-negative numbers; duplicates refused). */
-export function parseWeightList(text: string): { uids: number[]; weights: number[] } {
-  const uids: number[] = [];
-  const weights: number[] = [];
-  for (const item of text.split(",")) {
-    const m = /^\s*(\d+)\s*:\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*$/.exec(item);
-    if (!m) throw new Error(`weight ${JSON.stringify(item)} is not uid:weight (e.g. 3:0.5)`);
-    const uid = Number(m[1]);
-    if (uid > U16_MAX) throw new Error(`uid ${uid} is above ${U16_MAX}`);
-    if (uids.includes(uid)) throw new Error(`uid ${uid} appears twice`);
-    uids.push(uid);
-    weights.push(Number(m[2]));
-  }
-  return { uids, weights };
-}

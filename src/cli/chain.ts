@@ -1,16 +1,12 @@
 // Chain commands: `cacheon chain commitments|metagraph` for anyone to look, `cacheon validator
 // set-weights` for validators, and the options and connection handling the chain commands share.
+// The chain modules load on use: @polkadot/api takes seconds to import, and every cacheon command
+// would pay for it at startup.
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { resolveNetwork } from "../chain/networks.js";
-import {
-  type RevealOutcome,
-  revealPendingWeights,
-  type SubmitWeightsReport,
-  submitWeights,
-} from "../chain/submit-weights.js";
-import { type Subtensor as Chain, ChainError, Subtensor } from "../chain/subtensor.js";
-import { parseWeightList } from "../chain/weights.js";
+import type { RevealOutcome, SubmitWeightsReport } from "../chain/submit-weights.js";
+import type { Subtensor as Chain } from "../chain/subtensor.js";
 import { CliError } from "./errors.js";
 import { formatTable } from "./table.js";
 import { addWalletOptions, loadWalletHotkey, type WalletOptions } from "./wallet.js";
@@ -40,6 +36,22 @@ export function parseNetuid(value: string): number {
   return n;
 }
 
+/** `--weights uid:weight,uid:weight,...` (weights any non-negative numbers; duplicates refused). */
+export function parseWeightList(text: string): { uids: number[]; weights: number[] } {
+  const uids: number[] = [];
+  const weights: number[] = [];
+  for (const item of text.split(",")) {
+    const m = /^\s*(\d+)\s*:\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*$/.exec(item);
+    if (!m) throw new Error(`weight ${JSON.stringify(item)} is not uid:weight (e.g. 3:0.5)`);
+    const uid = Number(m[1]);
+    if (uid > 65535) throw new Error(`uid ${uid} is above 65535 (uids are u16)`);
+    if (uids.includes(uid)) throw new Error(`uid ${uid} appears twice`);
+    uids.push(uid);
+    weights.push(Number(m[2]));
+  }
+  return { uids, weights };
+}
+
 /** --network and --netuid; --netuid is required where the command sends a transaction. */
 export function addNetworkOptions(cmd: Command, netuidRequired: boolean): Command {
   cmd.option(
@@ -56,6 +68,7 @@ export function addNetworkOptions(cmd: Command, netuidRequired: boolean): Comman
 
 /** Runs `fn` with a connected client; chain failures become one-line CLI errors (exit 1). */
 export async function withChain<T>(network: string, fn: (chain: Chain) => Promise<T>): Promise<T> {
+  const { ChainError, Subtensor } = await import("../chain/subtensor.js");
   let chain: Chain | undefined;
   try {
     chain = await Subtensor.connect(network, {
@@ -251,6 +264,7 @@ export function registerValidatorSetWeights(validator: Command): void {
       );
       if (!opts.yes && !(await confirm("Send the weights?"))) throw new CliError("not sent", 1);
       await withChain(opts.network, async (c) => {
+        const { submitWeights, revealPendingWeights } = await import("../chain/submit-weights.js");
         const report = await submitWeights(
           c,
           hotkey.pair,

@@ -1,14 +1,10 @@
 // `cacheon wallet show` and the wallet options every signing command shares (--wallet-name,
 // --wallet-hotkey, --wallet-path). Addresses only: no secret is ever printed.
+// The chain modules load on use: @polkadot's crypto takes seconds to import, and every cacheon
+// command would pay for it at startup.
 import type { Command } from "commander";
-import {
-  type Hotkey,
-  loadColdkeyAddress,
-  loadHotkey,
-  WALLET_PATH_ENV,
-  WalletError,
-  walletRoot,
-} from "../chain/wallet.js";
+import type { Hotkey } from "../chain/wallet.js";
+import { WALLET_PATH_ENV, walletRoot } from "../chain/wallet-path.js";
 import { CliError } from "./errors.js";
 
 export interface WalletOptions {
@@ -35,6 +31,7 @@ const location = (o: WalletOptions) => ({
 
 /** The hotkey pair, with wallet problems as one-line CLI errors. */
 export async function loadWalletHotkey(o: WalletOptions): Promise<Hotkey> {
+  const { loadHotkey, WalletError } = await import("../chain/wallet.js");
   try {
     return await loadHotkey(location(o));
   } catch (err) {
@@ -56,6 +53,7 @@ export function registerWallet(program: Command): void {
     .action(async (opts: WalletOptions & { json?: boolean }) => {
       const loc = location(opts);
       const hotkey = await loadWalletHotkey(opts);
+      const { loadColdkeyAddress, WalletError } = await import("../chain/wallet.js");
       let coldkey: string | { error: string };
       try {
         coldkey = (await loadColdkeyAddress(loc)).address;

@@ -5,7 +5,8 @@ import { Keyring } from "@polkadot/keyring";
 import { u8aToHex } from "@polkadot/util";
 import { cryptoWaitReady, mnemonicGenerate } from "@polkadot/util-crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadColdkeyAddress, loadHotkey, WalletError, walletRoot } from "../../src/chain/wallet.js";
+import { loadColdkeyAddress, loadHotkey, WalletError } from "../../src/chain/wallet.js";
+import { walletRoot } from "../../src/chain/wallet-path.js";
 
 let root: string;
 const seed = new Uint8Array(32).fill(7);

@@ -3,13 +3,13 @@ import { describe, expect, it } from "vitest";
 import {
   convertWeightsAndUidsForEmit,
   epochIndex,
-  parseWeightList,
   rateLimitBlocksLeft,
   revealStatus,
   revealWindow,
   roundHalfEven,
   U16_MAX,
 } from "../../src/chain/weights.js";
+import { parseWeightList } from "../../src/cli/chain.js";
 
 describe("roundHalfEven (Python's round)", () => {
   it("rounds ties to even and everything else to nearest", () => {
