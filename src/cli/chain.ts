@@ -97,7 +97,16 @@ export async function confirm(question: string): Promise<boolean> {
 
 const short = (address: string) => `${address.slice(0, 8)}…${address.slice(-6)}`;
 
-export function registerChain(chain: Command): void {
+/** The `chain` group, shared with `cacheon chain local` (src/cli/chain-local.ts): whoever comes first makes it. */
+function chainGroup(program: Command): Command {
+  return (
+    program.commands.find((c) => c.name() === "chain") ??
+    program.command("chain").description("the Bittensor chain: commitments, metagraph, local chain")
+  );
+}
+
+export function registerChain(program: Command): void {
+  const chain = chainGroup(program);
   addNetworkOptions(
     chain
       .command("commitments")

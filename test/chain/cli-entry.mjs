@@ -8,7 +8,7 @@ import { registerWallet } from "../../dist/src/cli/wallet.js";
 
 const program = new Command("cacheon").showHelpAfterError().exitOverride();
 registerWallet(program);
-registerChain(program.command("chain").description("read the chain"));
+registerChain(program);
 registerMinerCommit(program.command("miner").description("what a miner runs"));
 registerValidatorSetWeights(program.command("validator").description("what a validator runs"));
 
