@@ -221,11 +221,12 @@ export function verifyExtrinsic(
   }
   const payload = u8aConcat(tx.callBytes, tx.explicit, ...implicit);
   const message = payload.length > 256 ? blake2AsU8a(payload) : payload;
-  const ok =
-    tx.signatureType === 1
-      ? sr25519Verify(message, tx.signature, tx.signer)
-      : tx.signatureType === 0
-        ? ed25519Verify(message, tx.signature, tx.signer)
-        : false;
+  let ok = false;
+  try {
+    if (tx.signatureType === 1) ok = sr25519Verify(message, tx.signature, tx.signer);
+    else if (tx.signatureType === 0) ok = ed25519Verify(message, tx.signature, tx.signer);
+  } catch {
+    // A malformed signature (e.g. not a ristretto255 point) is a bad signature, not a crash.
+  }
   if (!ok) throw invalidTx("Transaction has a bad signature");
 }
