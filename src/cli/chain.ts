@@ -83,10 +83,15 @@ export async function withChain<T>(network: string, fn: (chain: Chain) => Promis
   }
 }
 
-/** Asks on a terminal; refuses to guess when stdin is not one (use --yes). */
-export async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY)
+/** Fails at once, before any network work, when a confirmation will be needed and cannot be asked. */
+export function requireConfirmable(yes: boolean | undefined): void {
+  if (!yes && !process.stdin.isTTY)
     throw new CliError("stdin is not a terminal: pass --yes to send without the confirmation");
+}
+
+/** Asks on a terminal (see requireConfirmable). */
+export async function confirm(question: string): Promise<boolean> {
+  requireConfirmable(false);
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
@@ -266,6 +271,7 @@ export function registerValidatorSetWeights(validator: Command): void {
     .option("--wait-reveal", "after a commit, wait for the reveal epoch and reveal")
     .option("--yes", "send without asking")
     .action(async (opts: SetWeightsOptions) => {
+      requireConfirmable(opts.yes);
       const hotkey = await loadWalletHotkey(opts);
       const list = opts.weights.uids.map((u, i) => `${u}:${opts.weights.weights[i]}`).join(",");
       process.stderr.write(

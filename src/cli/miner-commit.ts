@@ -3,7 +3,13 @@
 // asks before signing.
 import type { Command } from "commander";
 import { commitmentRef, type ImageRef } from "../chain/commitment.js";
-import { addNetworkOptions, confirm, type NetworkOptions, withChain } from "./chain.js";
+import {
+  addNetworkOptions,
+  confirm,
+  type NetworkOptions,
+  requireConfirmable,
+  withChain,
+} from "./chain.js";
 import { CliError } from "./errors.js";
 import { addWalletOptions, loadWalletHotkey, type WalletOptions } from "./wallet.js";
 
@@ -43,6 +49,7 @@ export function registerMinerCommit(miner: Command): void {
       } catch (err) {
         throw new CliError((err as Error).message);
       }
+      if (!opts.dryRun) requireConfirmable(opts.yes);
       const hotkey = await loadWalletHotkey(opts);
       await withChain(opts.network, async (chain) => {
         const uid = await chain.uidOf(opts.netuid, hotkey.address);
