@@ -15,6 +15,15 @@ const Ss58 = z.string().refine(
   },
   { message: "must be an SS58 address of a 32-byte account" },
 );
+/** The account an address names (its SS58 spelling varies with the prefix); itself if invalid. */
+function accountKey(address: string): string {
+  try {
+    return decodeAddress(address).join(",");
+  } catch {
+    return address; // already reported by the address check
+  }
+}
+
 const U16 = z.number().int().min(0).max(0xffff);
 const U64 = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** A balance or stake in rao: an integer, or a decimal string for values past 2^53. */
@@ -68,7 +77,7 @@ export const GenesisSchema = z
       netuids.add(s.netuid);
       const hotkeys = new Set<string>();
       for (const [j, h] of s.hotkeys.entries()) {
-        const id = decodeAddress(h.address).join(",");
+        const id = accountKey(h.address);
         if (hotkeys.has(id))
           ctx.addIssue({
             code: "custom",
