@@ -1,9 +1,13 @@
 // The local chain against the real @polkadot/api over a loopback WebSocket: connection, storage,
 // signed extrinsics, every weight-setting rule and error, commit-reveal epochs, restart.
+
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ApiPromise } from "@polkadot/api";
 import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
-import { compactFromU8a, u8aToHex } from "@polkadot/util";
+import { compactFromU8a, hexToU8a, u8aToHex } from "@polkadot/util";
 import { blake2AsHex, cryptoWaitReady } from "@polkadot/util-crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -55,6 +59,7 @@ let bob: KeyringPair;
 let Q: Loose;
 let T: Loose;
 let E: Loose;
+let CALL: Loose;
 
 beforeAll(async () => {
   await cryptoWaitReady();
@@ -66,6 +71,7 @@ beforeAll(async () => {
   Q = api.query;
   T = api.tx;
   E = api.events;
+  CALL = api.call;
 });
 
 afterAll(async () => {
@@ -390,6 +396,69 @@ describe("hash commit-reveal (subnet 2, tempo 10, reveal period 1)", () => {
   });
 });
 
+describe("pool, runtime calls and subscriptions", () => {
+  it("keeps a future nonce until the gap fills, then includes both in order", async () => {
+    const nonce = (await CALL.accountNonceApi.accountNonce(A)).toNumber();
+    const first = T.commitments.setCommitment(1, { fields: [{ Raw1: "0x31" }] });
+    const second = T.commitments.setCommitment(1, { fields: [{ Raw1: "0x32" }] });
+    await second.signAsync(alice, { nonce: nonce + 1 });
+    await first.signAsync(alice, { nonce });
+    expect((await api.rpc.author.submitExtrinsic(second.toHex())).toHex()).toBe(
+      second.hash.toHex(),
+    );
+    expect((await api.rpc.system.accountNextIndex(A)).toNumber()).toBe(nonce);
+    await api.rpc.author.submitExtrinsic(first.toHex());
+    expect((await api.rpc.system.accountNextIndex(A)).toNumber()).toBe(nonce + 2);
+    expect((await api.rpc.author.pendingExtrinsics()).length).toBe(2);
+    await chain.produceBlocks(1);
+    const block = await api.rpc.chain.getBlock();
+    expect(block.block.extrinsics.map((x) => x.hash.toHex())).toEqual([
+      first.hash.toHex(),
+      second.hash.toHex(),
+    ]);
+    expect((await CALL.accountNonceApi.accountNonce(A)).toNumber()).toBe(nonce + 2);
+    const latest = await Q.commitments.commitmentOf(1, A);
+    expect(latest.unwrap().info.fields[0].asRaw1.toHex()).toBe("0x32");
+  });
+
+  it("answers paymentInfo (no fee: the executed calls are Pays::No) and lists commitments by netuid", async () => {
+    const info = await T.subtensorModule.setWeights(1, [0], [1], 5).paymentInfo(alice);
+    expect(info.partialFee.toString()).toBe("0");
+    const entries = await Q.commitments.commitmentOf.entries(1);
+    expect(entries.map(([k]: Loose[]) => k.args[1].toString())).toEqual([A]);
+    // Paging through keys one at a time returns every key once.
+    const prefix = Q.subtensorModule.keys.keyPrefix(1);
+    const paged: string[] = [];
+    let start: string | undefined;
+    for (;;) {
+      const page = await api.rpc.state.getKeysPaged(prefix, 1, start);
+      if (page.length === 0) break;
+      start = page[0]?.toHex();
+      paged.push(start as string);
+    }
+    expect(paged).toHaveLength(3);
+    expect(new Set(paged).size).toBe(3);
+  });
+
+  it("pushes new heads and storage changes to subscribers", async () => {
+    const heads: number[] = [];
+    const unsubHeads = await api.rpc.chain.subscribeNewHeads((h) => {
+      heads.push(h.number.toNumber());
+    });
+    const seen: number[] = [];
+    const unsubNumber = await Q.system.number((n: Loose) => {
+      seen.push(n.toNumber());
+    });
+    const start = chain.bestNumber();
+    await chain.produceBlocks(2);
+    await new Promise((r) => setTimeout(r, 100));
+    unsubHeads();
+    unsubNumber();
+    expect(heads).toEqual([start, start + 1, start + 2]);
+    expect(seen).toEqual([start, start + 1, start + 2]);
+  });
+});
+
 describe("events and restart", () => {
   it("decodes System.Events at a block: ExtrinsicFailed carries DispatchError::Module", async () => {
     const result = await sendAndInclude(
@@ -402,12 +471,12 @@ describe("events and restart", () => {
     const events = await at.query.system.events();
     expect(events.length).toBe(1);
     const [record] = events;
-    expect(record?.phase.isApplyExtrinsic).toBe(true);
-    expect(E.system.ExtrinsicFailed.is(record?.event as never)).toBe(true);
-    const error = (
-      record?.event.data[0] as unknown as { asModule: { index: { toNumber(): number } } }
-    ).asModule;
+    expect(record.phase.asApplyExtrinsic.toNumber()).toBe(0);
+    expect(E.system.ExtrinsicFailed.is(record.event)).toBe(true);
+    const error = record.event.data.dispatchError.asModule;
     expect(error.index.toNumber()).toBe(7);
+    expect(api.registry.findMetaError(error).name).toBe("CommitRevealEnabled");
+    expect(record.event.data.dispatchInfo.paysFee.isNo).toBe(true);
     const block = await api.rpc.chain.getBlock(result.blockHash);
     expect(block.block.extrinsics.length).toBe(1);
     expect(block.block.extrinsics[0]?.method.method).toBe("setWeights");
@@ -451,5 +520,30 @@ describe("events and restart", () => {
     expect(result.error).toBeNull();
     expect(chain.bestNumber()).toBe(best + 1);
     expect((await api.rpc.chain.getHeader(result.blockHash)).parentHash.toHex()).toBe(bestHash);
+  });
+
+  it("makes blocks on a timer and resumes from a stateFile written on close", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cacheon-local-chain-"));
+    const stateFile = join(dir, "state.json");
+    try {
+      const timed = await startLocalChain({ blockTimeMs: 20, genesis: GENESIS, stateFile });
+      await new Promise((r) => setTimeout(r, 200));
+      await timed.close();
+      const best = timed.bestNumber();
+      expect(best).toBeGreaterThan(2);
+      const resumed = await startLocalChain({ blockTimeMs: 0, stateFile });
+      try {
+        expect(resumed.bestNumber()).toBe(best);
+        const genesis = (await rawRpc(resumed.url, "chain_getBlockHash", [0])) as {
+          result: string;
+        };
+        const original = JSON.parse(await readFile(stateFile, "utf8")).blocks[0].header;
+        expect(genesis.result).toBe(blake2AsHex(hexToU8a(original)));
+      } finally {
+        await resumed.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
