@@ -44,7 +44,11 @@ function readStateFile(path: string): LocalChainState | undefined {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  return JSON.parse(text) as LocalChainState;
+  try {
+    return JSON.parse(text) as LocalChainState;
+  } catch (err) {
+    throw new Error(`state file ${path} is not JSON: ${(err as Error).message}`);
+  }
 }
 
 export async function startLocalChain(opts: LocalChainOptions = {}): Promise<LocalChain> {

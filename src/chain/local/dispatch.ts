@@ -213,14 +213,18 @@ function commitTimelockedWeights(ctx: DispatchContext, args: Codec[]): void {
   setLastUpdate(ctx, netuid, uid);
 }
 
-/** Data byte counts toward the per-epoch commitment space (Data::len_for_rate_limit). */
+/** Bytes a Data field counts toward the per-epoch commitment space (Data::len_for_rate_limit). */
 function dataLength(field: Codec): number {
-  const json = field.toJSON() as Record<string, string> | string;
+  const json = field.toJSON() as Record<string, unknown> | string | null;
   if (typeof json !== "object" || json === null) return 0;
   const [variant, value] = Object.entries(json)[0] ?? [];
   if (!variant || variant === "resetBondsFlag") return 0;
   if (/^sha|^keccak|^blake/i.test(variant)) return 32;
-  return typeof value === "string" && value.startsWith("0x") ? (value.length - 2) / 2 : 0;
+  const bytes =
+    typeof value === "object" && value !== null
+      ? (value as { encrypted?: unknown }).encrypted // TimelockEncrypted { encrypted, reveal_round }
+      : value;
+  return typeof bytes === "string" && bytes.startsWith("0x") ? (bytes.length - 2) / 2 : 0;
 }
 
 function setCommitment(ctx: DispatchContext, args: Codec[]): void {

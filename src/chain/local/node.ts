@@ -84,7 +84,14 @@ export class ChainNode {
 
   /** A chain resumed from a snapshot: the same blocks and latest storage. */
   static fromState(runtime: Runtime, state: LocalChainState): ChainNode {
-    const parsed = LocalChainStateSchema.parse(state);
+    const result = LocalChainStateSchema.safeParse(state);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new Error(
+        `not a local chain state: ${issue?.path.join(".") || "state"}: ${issue?.message}`,
+      );
+    }
+    const parsed = result.data;
     const node = new ChainNode(runtime);
     const map: StateMap = new Map(parsed.storage);
     for (const [i, b] of parsed.blocks.entries()) {

@@ -202,6 +202,14 @@ describe("commitments", () => {
     );
   });
 
+  it("verifies ed25519 signers too", async () => {
+    const ed = new Keyring({ type: "ed25519", ss58Format: 42 }).addFromUri("//Ferdie");
+    const tx = T.commitments.setCommitment(1, { fields: [{ Raw1: "0x31" }] });
+    const result = await sendAndInclude(api, chain, tx, ed);
+    // Accepted and executed (the key is not registered, so the pallet refuses it).
+    expect(result.error).toBe("commitments.AccountNotAllowedCommit");
+  });
+
   it("refuses calls it does not execute", async () => {
     const tx = T.system.remark("0x00");
     await tx.signAsync(alice);
@@ -531,6 +539,9 @@ describe("events and restart", () => {
       await timed.close();
       const best = timed.bestNumber();
       expect(best).toBeGreaterThan(2);
+      await expect(
+        startLocalChain({ state: { version: 2 } as never, blockTimeMs: 0 }),
+      ).rejects.toThrow(/^not a local chain state: version: /);
       const resumed = await startLocalChain({ blockTimeMs: 0, stateFile });
       try {
         expect(resumed.bestNumber()).toBe(best);
