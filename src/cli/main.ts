@@ -2,13 +2,17 @@
 // The `cacheon` command: each subcommand lives in its own module and registers itself here.
 import { Command, CommanderError } from "commander";
 import { registerBench } from "./bench.js";
+import { registerChain, registerValidatorSetWeights } from "./chain.js";
+import { registerChainLocal } from "./chain-local.js";
 import { registerContract } from "./contract.js";
 import { registerDemo } from "./demo.js";
 import { CliError } from "./errors.js";
 import { registerEval } from "./eval.js";
 import { registerGate } from "./gate.js";
 import { registerMinerCheck } from "./miner-check.js";
+import { registerMinerCommit } from "./miner-commit.js";
 import { registerReference } from "./reference.js";
+import { registerWallet } from "./wallet.js";
 
 const program = new Command("cacheon")
   .description("Cacheon (SN14): an open competition for LLM inference speed")
@@ -18,7 +22,15 @@ const program = new Command("cacheon")
 
 registerDemo(program);
 registerEval(program);
-registerMinerCheck(program.command("miner").description("what a miner runs: pre-flight checks"));
+const miner = program
+  .command("miner")
+  .description("what a miner runs: the pre-flight check and the on-chain commit");
+registerMinerCheck(miner);
+registerMinerCommit(miner);
+registerValidatorSetWeights(program.command("validator").description("what a validator runs"));
+registerChain(program);
+registerChainLocal(program);
+registerWallet(program);
 registerGate(program);
 registerBench(program);
 registerContract(program);

@@ -3,7 +3,6 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   DEV_ADDRESSES,
@@ -12,9 +11,10 @@ import {
   startLocalChain,
 } from "../../src/chain/local/chain.js";
 import { Subtensor } from "../../src/chain/subtensor.js";
+import { cliEntry } from "../../src/cli/entry.js";
 import { hasMetadata, SKIP_REASON } from "./fixture.js";
 
-const ENTRY = fileURLToPath(new URL("./cli-entry.mjs", import.meta.url));
+const ENTRY = cliEntry();
 // //Alice's secret seed (Substrate's well-known dev key).
 const ALICE_SEED = "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a";
 const DIGEST = `sha256:${"cd".repeat(32)}`;
