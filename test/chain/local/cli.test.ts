@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadRuntime } from "../../../src/chain/local/runtime.js";
+import { Storage } from "../../../src/chain/local/storage.js";
 import { registerChainLocal } from "../../../src/cli/chain-local.js";
 import { cliEntry } from "../../../src/cli/entry.js";
 import { CliError } from "../../../src/cli/errors.js";
@@ -58,7 +60,7 @@ describe("cacheon chain local", () => {
       expect(await rawRpc(url, "system_properties", [])).toMatchObject({
         result: { ss58Format: 42, tokenDecimals: 9, tokenSymbol: "TAO" },
       });
-      const tempoKey = "0x658faa385070e074c85bf6b568cf05558fb0d3eb3d4ea01122652b09d1d43c650700";
+      const tempoKey = new Storage(loadRuntime(), new Map()).key("subtensorModule", "tempo", [7]);
       expect(await rawRpc(url, "state_getStorage", [tempoKey])).toMatchObject({ result: "0x6300" });
       // Blocks come on their own every 50 ms.
       await new Promise((r) => setTimeout(r, 300));
