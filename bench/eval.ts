@@ -103,7 +103,9 @@ async function main(): Promise<void> {
     jsonOut,
     `${JSON.stringify({ arena: arena.name, runs, scores, mean: m, std, falseCrowns, kingScore: king.score, timing: t, benchWallMs: performance.now() - started }, null, 2)}\n`,
   );
-  log(`Results: ${jsonOut}`);
+  const reportOut = jsonOut.replace(/\.json$/, "") + "-report.json";
+  writeFileSync(reportOut, `${JSON.stringify(report)}\n`);
+  log(`Results: ${jsonOut}; the session's EvalReport: ${reportOut}`);
 }
 
 main().catch((err: Error) => {

@@ -43,6 +43,9 @@ function byteLevelTables(): { byteToChar: string[]; charToByte: Map<string, numb
 const { byteToChar, charToByte } = byteLevelTables();
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Token ids the encode cache holds (~16 MB) before it starts over; a session's outputs fit. */
+const ENCODE_CACHE_TOKENS = 2_000_000;
+
 export class Vocabulary {
   /** Token id → raw bytes; for added (special) tokens, their UTF-8 content. */
   private readonly idBytes: Uint8Array[] = [];
@@ -51,6 +54,8 @@ export class Vocabulary {
   private readonly byteLevelToId: Map<string, number>;
   readonly specialIds: ReadonlySet<number>;
   readonly size: number;
+  private readonly encoded = new Map<string, number[]>();
+  private encodedTokens = 0;
 
   constructor(
     private readonly tokenizer: LoadedTokenizer,
@@ -112,8 +117,22 @@ export class Vocabulary {
     return this.idOfBytes(Buffer.from(text, "utf8"));
   }
 
-  encode(text: string): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: false });
+  /**
+   * Token ids of `text`. Recent results are cached: in an eval session every correct candidate
+   * returns the reference's texts again, and BPE in JavaScript costs ~2.5 µs a token.
+   */
+  encode(text: string): readonly number[] {
+    let ids = this.encoded.get(text);
+    if (ids === undefined) {
+      ids = this.tokenizer.encode(text, { add_special_tokens: false });
+      if (this.encodedTokens + ids.length > ENCODE_CACHE_TOKENS) {
+        this.encoded.clear();
+        this.encodedTokens = 0;
+      }
+      this.encoded.set(text, ids);
+      this.encodedTokens += ids.length;
+    }
+    return ids;
   }
 }
 

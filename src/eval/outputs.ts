@@ -28,8 +28,16 @@ export type StoredOutput = z.infer<typeof StoredOutputSchema>;
 
 const enc = new TextEncoder();
 
+/** Whether `bytes` is the UTF-8 of `token`; ASCII (most tokens) is compared without encoding. */
 function sameBytes(token: string, bytes: readonly number[] | null): boolean {
   if (bytes === null) return false;
+  let ascii = token.length === bytes.length;
+  for (let i = 0; ascii && i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c >= 0x80) ascii = false;
+    else if (c !== bytes[i]) return false;
+  }
+  if (ascii) return true;
   const u = enc.encode(token);
   if (u.length !== bytes.length) return false;
   for (let i = 0; i < u.length; i++) if (u[i] !== bytes[i]) return false;

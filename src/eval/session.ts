@@ -197,6 +197,8 @@ async function runServer(
             }
           });
           failure = firstFailure(slot, run.records) ?? judge?.(slot, answers) ?? null;
+          // Only the reference's answers are needed later; a judged candidate's are in `outputs`.
+          if (judge) answers.clear();
           if (failure) break;
         }
       } finally {

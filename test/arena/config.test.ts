@@ -62,17 +62,17 @@ describe("arena presets", () => {
     const w = a.workload;
     expect(w.warmup.requests).toBe(16);
     expect(w.gate).toMatchObject({ requests: 32, concurrency: 8, maxTokens: 128, topLogprobs: 5 });
-    expect(w.trials).toBe(3);
+    expect(w.trials).toBe(5);
     const ttft = w.phases.find((p) => p.name === w.ttftPhase);
     const tps = w.phases.find((p) => p.name === w.tpsPhase);
-    expect(ttft).toMatchObject({ scheduling: { streams: 4 }, requests: 32, maxTokens: 64 });
+    expect(ttft).toMatchObject({ scheduling: { streams: 1 }, requests: 32, maxTokens: 16 });
     expect(tps).toMatchObject({
       scheduling: { streams: 256 },
       requests: 512,
       maxTokens: 256,
       fixedLength: true,
     });
-    expect(promptsPerServer(a)).toBe(16 + 32 + 3 * (32 + 512));
+    expect(promptsPerServer(a)).toBe(16 + 32 + 5 * (32 + 512));
   });
 
   it("local has the same phases and rules with small counts", () => {
@@ -90,14 +90,14 @@ describe("arena presets", () => {
     ]);
     expect(local.workload.trials).toBe(v1.workload.trials);
     expect(local.workload.gate).toMatchObject({ requests: 8, concurrency: 8, maxTokens: 32 });
-    expect(promptsPerServer(local)).toBe(4 + 8 + 3 * (8 + 128));
+    expect(promptsPerServer(local)).toBe(4 + 8 + 5 * (24 + 192));
     expect(promptsPerServer(local)).toBeLessThan(promptsPerServer(v1));
   });
 
   it("each load returns a fresh copy: changing one arena changes no other", () => {
     const a = arenaPreset("v1");
     a.workload.trials = 99;
-    expect(loadArena("v1").workload.trials).toBe(3);
+    expect(loadArena("v1").workload.trials).toBe(5);
   });
 
   it("session slots: warmup, gate, then every phase of every trial, in order", () => {
@@ -105,12 +105,7 @@ describe("arena presets", () => {
     expect(sessionSlots(local).map((s) => `${s.key}:${s.count}`)).toEqual([
       "warmup:4",
       "gate:8",
-      "latency.1:8",
-      "throughput.1:128",
-      "latency.2:8",
-      "throughput.2:128",
-      "latency.3:8",
-      "throughput.3:128",
+      ...[1, 2, 3, 4, 5].flatMap((t) => [`latency.${t}:24`, `throughput.${t}:192`]),
     ]);
   });
 
@@ -194,7 +189,7 @@ describe("arena files", () => {
       }),
     );
     expect(a.workload.phases.map((p) => p.name)).toEqual(["lat", "thr"]);
-    expect(promptsPerServer(a)).toBe(16 + 32 + 3 * 18);
+    expect(promptsPerServer(a)).toBe(16 + 32 + 5 * 18);
   });
 
   it("a file without extends is a whole arena on the V1 defaults", () => {
