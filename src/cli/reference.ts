@@ -88,7 +88,7 @@ export function registerReference(program: Command): void {
     )
     .option(
       "--variant <variant>",
-      "none: the reference model; ties: prefers the runner-up at near-ties (a gate should tolerate it); diverge: prefers the runner-up at ~2% of clear positions (a gate must reject it)",
+      "none: the reference model; ties: prefers the runner-up at every near-tie (the gate tolerates each such divergence, but on long outputs too little is left to compare and it fails the matched-fraction rule); diverge: prefers the runner-up at ~2% of clear positions (a gate must reject it)",
       parseVariant,
       "none" as Variant,
     )

@@ -66,5 +66,8 @@ export function gateSection(
 ): CandidateRun["gate"] {
   const g: GateResult = gateVerdict(verdicts, arena.gate);
   if (!failure) return { ...g };
-  return { ...g, passed: false, reasons: [failure.message, ...(g.passed ? [] : g.reasons)] };
+  // A gate failure's message already is the decisive reason (the gate pass, or one request); the
+  // verdict over everything run so far would repeat it with other numbers.
+  const more = failure.kind === "gate" || g.passed ? [] : g.reasons;
+  return { ...g, passed: false, reasons: [failure.message, ...more] };
 }
