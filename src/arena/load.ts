@@ -1,8 +1,7 @@
 // Loading an arena: a preset by name, or a JSON file that may extend a preset with a partial
 // override (`"extends": "v1"`). Objects merge deeply; arrays and scalars replace (so a file that
 // changes one phase lists all phases). Every error is one line naming each invalid field.
-import { readFileSync } from "node:fs";
-import type { z } from "zod";
+import { formatZodIssues, readJsonFile } from "../contract/json-file.js";
 import { type Arena, ArenaError, ArenaSchema } from "./config.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "./presets.js";
 
@@ -31,16 +30,10 @@ export function deepMerge(base: unknown, override: unknown): unknown {
   return out;
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "<root>"}: ${i.message}`)
-    .join("; ");
-}
-
 /** Validates a parsed arena value; throws ArenaError naming each bad field. */
 export function parseArena(value: unknown, source = "arena"): Arena {
   const r = ArenaSchema.safeParse(value);
-  if (!r.success) throw new ArenaError(`${source} is invalid: ${formatIssues(r.error)}`);
+  if (!r.success) throw new ArenaError(`${source} is invalid: ${formatZodIssues(r.error)}`);
   return r.data;
 }
 
@@ -60,21 +53,7 @@ export function loadArena(nameOrPath: string): Arena {
       `unknown arena preset "${nameOrPath}" (presets: ${PRESET_NAMES.join(", ")}; or give the path of a JSON file)`,
     );
   const source = `arena file ${nameOrPath}`;
-  let text: string;
-  try {
-    text = readFileSync(nameOrPath, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ArenaError(
-      `cannot read ${source}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ArenaError(`${source} is not JSON: ${(err as Error).message}`);
-  }
+  const json = readJsonFile(nameOrPath, "arena file", (m) => new ArenaError(m));
   if (!isPlainObject(json))
     throw new ArenaError(`${source} is invalid: <root>: expected an object`);
   const { extends: base, ...rest } = json;

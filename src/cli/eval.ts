@@ -2,12 +2,13 @@
 // of running servers or as local reference-server processes — with the verdict a validator would
 // reach, and the full EvalReport written to --out. `cacheon report rescore` checks a report.
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type Arena, ArenaError, loadArena } from "../arena/index.js";
 import { loadPromptPool, normalizeSeed } from "../arena/pool.js";
+import { readJsonFile } from "../contract/json-file.js";
 import { loadVocabulary } from "../contract/tokenizer.js";
-import { type EvalReport, EvalReportSchema } from "../eval/report.js";
+import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
 import { localRuntime } from "../runtime/local.js";
@@ -194,24 +195,12 @@ export function registerEval(program: Command): void {
 }
 
 function readReport(file: string): EvalReport {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new CliError(`${file} is not JSON: ${(err as Error).message}`);
-  }
+  const json = readJsonFile(file, "report", (m) => new CliError(m));
   const parsed = EvalReportSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0];
     throw new CliError(
-      `${file} is not a ${"cacheon.eval.v1"} report: ${i?.path.join(".") || "<root>"}: ${i?.message}`,
+      `${file} is not a ${EVAL_REPORT_SCHEMA} report: ${i?.path.join(".") || "<root>"}: ${i?.message}`,
     );
   }
   return parsed.data;

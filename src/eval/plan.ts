@@ -4,7 +4,7 @@
 import { type Arena, sessionSlots } from "../arena/index.js";
 import { allocatePrompts, type PromptPool } from "../arena/pool.js";
 import type { Prompt } from "../harness/prompts.js";
-import { warmupPhase } from "../harness/run.js";
+import { closedLoopPhase, warmupPhase } from "../harness/run.js";
 import type { Phase } from "../harness/workload.js";
 
 export type SlotKind = "warmup" | "gate" | "measured";
@@ -22,23 +22,8 @@ export interface PlannedSlot {
 
 export const requestKey = (slot: string, index: number) => `${slot}:${index}`;
 
-/** The gate pass as a phase: a closed loop of free-length greedy requests. */
-export function gatePhase(arena: Arena): Phase {
-  const g = arena.workload.gate;
-  return {
-    name: "gate",
-    scheduling: { kind: "concurrency", streams: g.concurrency },
-    requests: g.requests,
-    prompts: { source: "builtin" },
-    maxTokens: g.maxTokens,
-    fixedLength: false,
-    topLogprobs: g.topLogprobs,
-    requestDeadlineMs: g.requestDeadlineMs,
-    headersTimeoutMs: g.requestDeadlineMs,
-    idleTimeoutMs: g.requestDeadlineMs,
-    timeLimitMs: g.timeLimitMs,
-  };
-}
+/** The gate pass as a phase. */
+export const gatePhase = (arena: Arena): Phase => closedLoopPhase("gate", arena.workload.gate);
 
 /** A 32-bit seed for one slot from the session seed (hex) and the slot's position. */
 export function slotSeed(seedHex: string, position: number): number {

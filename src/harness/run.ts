@@ -259,22 +259,36 @@ export interface PhaseRun {
   stats: PhaseStats;
 }
 
-/** The warmup as a phase: a closed loop of short, free-length requests. */
-export function warmupPhase(w: Warmup): Phase {
+/** A closed loop of free-length requests (the warmup, the gate pass) as a phase. */
+export function closedLoopPhase(
+  name: string,
+  c: {
+    requests: number;
+    concurrency: number;
+    maxTokens: number;
+    topLogprobs: number;
+    requestDeadlineMs: number;
+    timeLimitMs: number;
+  },
+): Phase {
   return {
-    name: "warmup",
-    scheduling: { kind: "concurrency", streams: w.concurrency },
-    requests: w.requests,
+    name,
+    scheduling: { kind: "concurrency", streams: c.concurrency },
+    requests: c.requests,
     prompts: { source: "builtin" },
-    maxTokens: w.maxTokens,
+    maxTokens: c.maxTokens,
     fixedLength: false,
-    topLogprobs: 5,
-    requestDeadlineMs: w.requestDeadlineMs,
-    headersTimeoutMs: w.requestDeadlineMs,
-    idleTimeoutMs: w.requestDeadlineMs,
-    timeLimitMs: w.timeLimitMs,
+    topLogprobs: c.topLogprobs,
+    requestDeadlineMs: c.requestDeadlineMs,
+    headersTimeoutMs: c.requestDeadlineMs,
+    idleTimeoutMs: c.requestDeadlineMs,
+    timeLimitMs: c.timeLimitMs,
   };
 }
+
+/** The warmup as a phase: short requests with the default top_logprobs. */
+export const warmupPhase = (w: Warmup): Phase =>
+  closedLoopPhase("warmup", { ...w, topLogprobs: 5 });
 
 /**
  * Runs one trial of one phase with the given prompts (one request each), then counts tokens and

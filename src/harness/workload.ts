@@ -2,8 +2,8 @@
 // limits) and trials. Loadable from a JSON file; every field is checked by zod and an invalid file
 // is reported field by field. Every request is greedy (temperature 0) and carries logprobs, so a
 // server gains nothing by behaving differently when it is being timed (DESIGN §2.2).
-import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { formatZodIssues, readJsonFile } from "../contract/json-file.js";
 import type { ChatCompletionRequest } from "../contract/schemas.js";
 import type { Prompt } from "./prompts.js";
 
@@ -132,36 +132,16 @@ export function defaultWorkload(): Workload {
   return WorkloadSchema.parse(DEFAULT_WORKLOAD_INPUT);
 }
 
-function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "<root>"}: ${i.message}`)
-    .join("; ");
-}
-
 /** Validates a parsed JSON value as a workload; throws WorkloadError naming each bad field. */
 export function parseWorkload(value: unknown, source = "workload"): Workload {
   const r = WorkloadSchema.safeParse(value);
-  if (!r.success) throw new WorkloadError(`${source} is invalid: ${formatIssues(r.error)}`);
+  if (!r.success) throw new WorkloadError(`${source} is invalid: ${formatZodIssues(r.error)}`);
   return r.data;
 }
 
 /** Reads and validates a workload JSON file; throws WorkloadError with a one-line message. */
 export function loadWorkload(path: string): Workload {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new WorkloadError(
-      `cannot read workload file ${path}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new WorkloadError(`workload file ${path} is not JSON: ${(err as Error).message}`);
-  }
+  const json = readJsonFile(path, "workload file", (m) => new WorkloadError(m));
   return parseWorkload(json, `workload file ${path}`);
 }
 

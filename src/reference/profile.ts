@@ -2,8 +2,9 @@
 // sequences decode at once. They make the synthetic model behave like an inference engine under
 // load (queueing, batch-size-dependent step time, static vs continuous batching) so the harness,
 // the demo and the tests see realistic, distinguishable TTFT and throughput without a GPU.
-import { readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { z } from "zod";
+import { readJsonFile } from "../contract/json-file.js";
 
 export const SpeedProfileSchema = z.strictObject({
   /** Fixed cost of a step that admits (prefills) new sequences, ms. */
@@ -75,21 +76,12 @@ function isProfileName(s: string): s is ProfileName {
 /** A named profile, or a JSON file holding one. Throws ProfileError with a one-line message. */
 export function resolveProfile(spec: string): SpeedProfile {
   if (isProfileName(spec)) return PROFILES[spec];
-  let text: string;
-  try {
-    text = readFileSync(spec, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+  // A typo of a name is likelier than a missing file: say both.
+  if (!existsSync(spec))
     throw new ProfileError(
-      `profile ${JSON.stringify(spec)} is neither a named profile (${PROFILE_NAMES.join(", ")}) nor a readable file${code ? ` (${code})` : ""}`,
+      `profile ${JSON.stringify(spec)} is neither a named profile (${PROFILE_NAMES.join(", ")}) nor a file`,
     );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ProfileError(`profile file ${spec} is not JSON: ${(err as Error).message}`);
-  }
+  const json = readJsonFile(spec, "profile file", (m) => new ProfileError(m));
   return parseProfile(json, `profile file ${spec}`);
 }
 

@@ -114,7 +114,7 @@ describe("cacheon eval and friends: bad input", () => {
     ],
     [
       ["report", "rescore", "/nonexistent/r.json"],
-      /cannot read \/nonexistent\/r.json: no such file/,
+      /cannot read report \/nonexistent\/r.json: no such file/,
     ],
     [["report", "rescore", notReport], /is not a cacheon.eval.v1 report/],
     [

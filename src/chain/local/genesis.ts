@@ -1,8 +1,9 @@
 // The local chain's genesis: subnets with registered hotkeys and endowed accounts, validated with
 // zod (it comes from a JSON file on the CLI) and written into storage under the real keys.
-import { readFileSync } from "node:fs";
+
 import { decodeAddress } from "@polkadot/util-crypto";
 import { z } from "zod";
+import { readJsonFile } from "../../contract/json-file.js";
 import type { Storage } from "./storage.js";
 
 const Ss58 = z.string().refine(
@@ -108,18 +109,7 @@ export function parseGenesis(value: unknown): Genesis {
 
 /** Read and validate a genesis JSON file (returned as written; startLocalChain applies the defaults). */
 export function readGenesisFile(path: string): GenesisConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new GenesisError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new GenesisError(`${path} is not JSON: ${(err as Error).message}`);
-  }
+  const json = readJsonFile(path, "genesis file", (m) => new GenesisError(m));
   try {
     parseGenesis(json);
     return json as GenesisConfig;

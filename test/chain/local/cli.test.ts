@@ -83,7 +83,10 @@ describe("cacheon chain local", () => {
         ["--genesis", badGenesis],
         /^--genesis: .*subnets\.0\.netuid: netuid 0 is the root network$/,
       ],
-      [["--genesis", join(dir, "none.json")], /^--genesis: cannot read .*none\.json: ENOENT$/],
+      [
+        ["--genesis", join(dir, "none.json")],
+        /^--genesis: cannot read genesis file .*none\.json: no such file$/,
+      ],
       [["--port", "70000"], /^--port must be an integer from 0 to 65535, got "70000"$/],
       [["--block-ms", "-1"], /^--block-ms must be an integer/],
     ];
