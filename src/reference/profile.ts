@@ -79,7 +79,7 @@ export function resolveProfile(spec: string): SpeedProfile {
   // A typo of a name is likelier than a missing file: say both.
   if (!existsSync(spec))
     throw new ProfileError(
-      `profile ${JSON.stringify(spec)} is neither a named profile (${PROFILE_NAMES.join(", ")}) nor a file`,
+      `profile ${JSON.stringify(spec)} is neither a named profile (${PROFILE_NAMES.join(", ")}) nor a readable file`,
     );
   const json = readJsonFile(spec, "profile file", (m) => new ProfileError(m));
   return parseProfile(json, `profile file ${spec}`);
