@@ -52,7 +52,7 @@ export function explainRequest(v: RequestVerdict): string {
     lines.push(`  what to check: ${HINTS[reason]}`);
   } else if (v.status === "tolerated" && v.divergence) {
     lines.push(
-      `${v.id}: tolerated: ${v.divergence.candidate === null ? "ended its answer" : "diverged"} at token ${v.divergence.position}, where the reference is near a tie; the reference's remaining ${Math.max(0, v.referenceTokens - v.divergence.position - 1)} tokens were not compared`,
+      `${v.id}: tolerated: ${v.divergence.candidate === null ? "ended its answer" : "diverged"} at token ${v.divergence.position}, where the reference is near a tie; ${plural(Math.max(0, v.referenceTokens - v.divergence.position - 1), "later reference token")} went uncompared`,
     );
     lines.push(...divergenceLines(v.divergence));
   } else {
@@ -69,3 +69,5 @@ export function explainRequest(v: RequestVerdict): string {
   }
   return lines.join("\n");
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
