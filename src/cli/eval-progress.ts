@@ -16,7 +16,9 @@ export function evalProgress(quiet: boolean): (e: EvalProgress) => void {
   return (e) => {
     switch (e.type) {
       case "server-start":
-        line(`${e.role} ${e.server}: starting (${describeSpec(e.spec)})`);
+        line(
+          `${e.role === e.server ? e.server : `${e.role} ${e.server}`}: starting (${describeSpec(e.spec)})`,
+        );
         break;
       case "healthy":
         line(`${e.server}: healthy after ${(e.waitedMs / 1000).toFixed(1)} s`);
