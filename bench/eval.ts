@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     jsonOut,
     `${JSON.stringify({ arena: arena.name, runs, scores, mean: m, std, falseCrowns, kingScore: king.score, timing: t, benchWallMs: performance.now() - started }, null, 2)}\n`,
   );
-  const reportOut = jsonOut.replace(/\.json$/, "") + "-report.json";
+  const reportOut = `${jsonOut.replace(/\.json$/, "")}-report.json`;
   writeFileSync(reportOut, `${JSON.stringify(report)}\n`);
   log(`Results: ${jsonOut}; the session's EvalReport: ${reportOut}`);
 }
