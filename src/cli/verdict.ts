@@ -40,7 +40,8 @@ export function formatVerdict(report: EvalReport): string {
     "",
     "score = 0.5*max(0,(b_ttft-m_ttft)/b_ttft) + 0.5*max(0,(m_tps-b_tps)/b_tps), 0 if the gate fails",
   ];
-  if (b.failure) out.push(`The baseline failed at ${b.failure.stage}: ${b.failure.message}`);
+  if (report.status === "cancelled") out.push("The session was cancelled: this is no verdict.");
+  else if (b.failure) out.push(`The baseline failed at ${b.failure.stage}: ${b.failure.message}`);
   for (const c of report.candidates)
     if (c.failure && c.failure.kind !== "not_run")
       out.push(`${c.name} failed at ${c.failure.stage}: ${c.failure.message}`);

@@ -117,7 +117,9 @@ async function runServer(
       } catch (err) {
         if (!(err instanceof HealthTimeout)) throw err;
         timing.healthWaitMs = since(t1);
-        failure = { stage: "health", kind: "health", message: err.message };
+        failure = opts.signal?.aborted
+          ? { stage: "health", kind: "cancelled", message: "the session was cancelled" }
+          : { stage: "health", kind: "health", message: err.message };
       }
     }
     if (server && !failure) {
@@ -196,7 +198,9 @@ async function runServer(
               });
             }
           });
-          failure = firstFailure(slot, run.records) ?? judge?.(slot, answers) ?? null;
+          failure = opts.signal?.aborted
+            ? { stage: slot.key, kind: "cancelled", message: "the session was cancelled" }
+            : (firstFailure(slot, run.records) ?? judge?.(slot, answers) ?? null);
           // Only the reference's answers are needed later; a judged candidate's are in `outputs`.
           if (judge) answers.clear();
           if (failure) break;

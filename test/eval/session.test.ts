@@ -137,6 +137,27 @@ describe("eval session", () => {
     expect(r.candidates.find((c) => c.name === "same")?.differences[0]).toMatch(/^score: stored/);
   });
 
+  it("stops at once when cancelled, and says so", async () => {
+    const controller = new AbortController();
+    const r = await runEvalSession({
+      arena: tinyArena(),
+      seed: "0xc",
+      baseline: { name: "baseline", spec: ref("instant") },
+      candidates: [{ name: "x", spec: ref("instant") }],
+      runtime: localRuntime,
+      vocab: loadVocabulary(),
+      pool: loadPromptPool(),
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === "slot-end" && e.slot === "gate") controller.abort();
+      },
+    });
+    expect(r.status).toBe("cancelled");
+    expect(r.baseline.failure).toMatchObject({ stage: "gate", kind: "cancelled" });
+    expect(r.baseline.slots.map((s) => s.key)).toEqual(["warmup", "gate"]);
+    expect(r.candidates[0]?.failure?.kind).toBe("not_run");
+  }, 60_000);
+
   it("does not run candidates when the baseline fails, and says why", async () => {
     const r = await session(
       { name: "baseline", spec: { kind: "url", url: `http://127.0.0.1:${await closedPort()}` } },
