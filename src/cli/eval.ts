@@ -8,8 +8,9 @@ import { type Arena, ArenaError, loadArena } from "../arena/index.js";
 import { loadPromptPool, normalizeSeed } from "../arena/pool.js";
 import { readJsonFile } from "../contract/json-file.js";
 import { loadVocabulary } from "../contract/tokenizer.js";
+import { StoredOutputError } from "../eval/outputs.js";
 import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
-import { rescore } from "../eval/rescore.js";
+import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
 import { localRuntime } from "../runtime/local.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
@@ -169,7 +170,13 @@ export function registerEval(program: Command): void {
     .option("--json", "print the result as JSON")
     .action((file: string, opts: { json?: boolean }) => {
       const report = readReport(file);
-      const r = rescore(report);
+      let r: RescoreResult;
+      try {
+        r = rescore(report);
+      } catch (err) {
+        if (err instanceof StoredOutputError) throw new CliError(`${file}: ${err.message}`);
+        throw err;
+      }
       if (opts.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else {
         const rows = [["candidate", "stored score", "recomputed", "passed", "reproduced"]];

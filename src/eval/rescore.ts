@@ -9,7 +9,7 @@ import type { Phase } from "../harness/workload.js";
 import { score } from "../score/score.js";
 import { type Answer, gateSection, verdictFor } from "./judge.js";
 import { measure } from "./measure.js";
-import { loadOutput } from "./outputs.js";
+import { loadOutput, StoredOutputError } from "./outputs.js";
 import { requestKey, sessionLayout, slotKeyOf } from "./plan.js";
 import type { EvalReport, ServerFailure, ServerRun } from "./report.js";
 
@@ -91,11 +91,12 @@ export function rescore(report: EvalReport): RescoreResult {
       const id = requestKey(slot, r.index);
       const ref = reference.get(id);
       const phase = phases.get(slot);
-      if (!ref || !phase) throw new Error(`${c.name}: no reference answer for ${id}`);
+      if (!ref || !phase)
+        throw new StoredOutputError(`${c.name}: the report has no reference answer for ${id}`);
       const stored = c.outputs[id];
       const answer: Answer =
         r.status === "ok" && stored
-          ? loadOutput(stored)
+          ? loadOutput(stored, ref)
           : { failure: `${r.failure?.kind}: ${r.failure?.message ?? "failed"}` };
       return verdictFor(arena, phase, id, ref, answer);
     });

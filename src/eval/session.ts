@@ -86,8 +86,10 @@ async function runServer(
   named: NamedServer,
   role: "baseline" | "candidate",
   plan: readonly PlannedSlot[],
-  judge: Judge | null,
+  /** For a candidate: the reference's answers, its judge, and its answers are stored against them. */
+  against: { reference: ReadonlyMap<string, Answer>; judge: Judge } | null,
 ): Promise<ServerOutcome> {
+  const judge = against?.judge;
   const emit = (e: EvalProgress) => opts.onProgress?.(e);
   const t0 = performance.now();
   const records: RequestRecord[] = [];
@@ -191,7 +193,8 @@ async function runServer(
             if (rec.status === "ok" && a.result) {
               const out = gateOutputOf(a.result);
               answers.set(key, out);
-              outputs[key] = storeOutput(out);
+              const ref = against?.reference.get(key);
+              outputs[key] = storeOutput(out, ref && !("failure" in ref) ? ref : undefined);
             } else {
               answers.set(key, {
                 failure: `${rec.failure?.kind}: ${rec.failure?.message ?? "failed"}`,
@@ -280,7 +283,10 @@ export async function runEvalSession(opts: EvalOptions): Promise<EvalReport> {
       continue;
     }
     const { verdicts, judge } = candidateJudge(opts.arena, base.answers);
-    const { run } = await runServer(opts, named, "candidate", plan, judge);
+    const { run } = await runServer(opts, named, "candidate", plan, {
+      reference: base.answers,
+      judge,
+    });
     const gate = gateSection(verdicts, opts.arena, run.failure);
     if (!run.failure && !gate.passed) {
       run.status = "failed";
