@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { TokenLogprob, TopLogprob } from "../contract/schemas.js";
 import type { GateOutput, GateTopLogprob } from "../gate/index.js";
 import type { StreamResult } from "../harness/client.js";
+import { parseBytesForm } from "../harness/tokens.js";
 
 const Bytes = z.array(z.number().int().min(0).max(255));
 
@@ -61,13 +62,19 @@ function sameBytes(token: string, bytes: readonly number[] | null): boolean {
  */
 export const roundLogprob = (x: number) => Math.round(x * 1e5) / 1e5 + 0;
 
+function bytesOfForm(token: string): number[] | null {
+  const b = parseBytesForm(token);
+  return b ? Array.from(b) : null;
+}
+
 /** What the gate needs from a finished stream. */
 export function gateOutputOf(r: StreamResult): GateOutput {
   const lps: readonly TokenLogprob[] = r.logprobs;
   const top = (t: TopLogprob): GateTopLogprob => ({
     token: t.token,
     logprob: roundLogprob(t.logprob),
-    bytes: t.bytes,
+    // A token in vLLM's `bytes:\xNN` form without a bytes field is named by those bytes.
+    bytes: t.bytes ?? bytesOfForm(t.token),
   });
   return {
     text: r.text,

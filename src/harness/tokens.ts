@@ -40,7 +40,8 @@ export interface TokenCount {
 const BYTES_FORM = /^bytes:((?:\\x[0-9a-fA-F]{2})+)$/;
 const REPLACEMENT = "\ufffd";
 
-function parseBytesForm(token: string): Uint8Array | null {
+/** The bytes of a token given in vLLM's `bytes:\xNN…` form, or null for any other token string. */
+export function parseBytesForm(token: string): Uint8Array | null {
   const m = BYTES_FORM.exec(token);
   if (!m) return null;
   const hex = m[1] as string;

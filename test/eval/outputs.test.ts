@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  gateOutputOf,
   loadOutput,
   roundLogprob,
   type StoredOutput,
@@ -11,6 +12,7 @@ import {
   storeOutput,
 } from "../../src/eval/outputs.js";
 import type { GateOutput, GateToken } from "../../src/gate/index.js";
+import type { StreamResult } from "../../src/harness/client.js";
 
 const utf8 = (s: string) => Array.from(new TextEncoder().encode(s));
 const tokenText = fc.oneof(fc.constantFrom(" the", ",", " río", "é", "\ufffd", ""), fc.string());
@@ -79,5 +81,25 @@ describe("stored answers", () => {
       [-0.5, -1.5],
     ]);
     expect(() => loadOutput(stored)).toThrow(StoredOutputError);
+  });
+
+  it("names a token given in vLLM's bytes: form by its bytes, and rounds logprobs", () => {
+    const lp = (token: string, logprob: number) => ({ token, logprob, bytes: null });
+    const result = {
+      text: "€",
+      finishReason: "length",
+      logprobs: [
+        {
+          ...lp("bytes:\\xe2\\x82", -0.1234567),
+          top_logprobs: [lp("bytes:\\xe2\\x82", -0.1234567)],
+        },
+        { ...lp("bytes:\\xac", -0.000001), top_logprobs: [] },
+      ],
+    } as unknown as StreamResult;
+    const out = gateOutputOf(result);
+    expect(out.tokens?.map((t) => t.bytes)).toEqual([[0xe2, 0x82], [0xac]]);
+    expect(out.tokens?.[0]?.top[0]?.bytes).toEqual([0xe2, 0x82]);
+    expect(out.tokens?.map((t) => t.logprob)).toEqual([-0.12346, 0]);
+    expect(Object.is(out.tokens?.[1]?.logprob, 0)).toBe(true);
   });
 });
