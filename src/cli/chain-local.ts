@@ -1,6 +1,7 @@
 // `cacheon chain local`: run the local subtensor double (tests and the demo) until SIGINT/SIGTERM.
 import type { Command } from "commander";
 import { CliError } from "./errors.js";
+import { listenError, serveUntilSignal } from "./serve.js";
 
 interface LocalOptions {
   port: number;
@@ -76,18 +77,8 @@ export function registerChainLocal(program: Command): void {
       } catch (err) {
         if (err instanceof GenesisError) throw new CliError(`--genesis: ${err.message}`);
         if (err instanceof MetadataMissingError) throw new CliError(err.message);
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === "EADDRINUSE") throw new CliError(`127.0.0.1:${opts.port} is already in use`);
-        if (e.code === "EACCES") throw new CliError(`no permission to listen on port ${opts.port}`);
-        throw err;
+        throw listenError(err, "127.0.0.1", opts.port) ?? err;
       }
-      const stop = () => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        void chain.close().then(() => process.exit(0));
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-      process.stdout.write(`cacheon local chain listening on ${chain.url}\n`);
+      serveUntilSignal(`cacheon local chain listening on ${chain.url}`, () => chain.close());
     });
 }

@@ -10,6 +10,7 @@ import {
 } from "../reference/profile.js";
 import type { ReferenceServer } from "../reference/server.js";
 import { CliError } from "./errors.js";
+import { listenError, serveUntilSignal } from "./serve.js";
 
 interface ServeOptions {
   host: string;
@@ -119,23 +120,10 @@ export function registerReference(program: Command): void {
           recordTimings: opts.recordTimings === true,
         });
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (err instanceof TokenizerError) throw new CliError(`--model-dir: ${e.message}`);
-        if (e.code === "EADDRINUSE")
-          throw new CliError(`${opts.host}:${opts.port} is already in use`);
-        if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND")
-          throw new CliError(`cannot listen on ${opts.host}: ${e.code}`);
-        if (e.code === "EACCES") throw new CliError(`no permission to listen on port ${opts.port}`);
-        throw err;
+        if (err instanceof TokenizerError)
+          throw new CliError(`--model-dir: ${(err as Error).message}`);
+        throw listenError(err, opts.host, opts.port) ?? err;
       }
-      const stop = () => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        void server.close().then(() => process.exit(0));
-      };
-      // Handlers first: whoever waits for the ready line may signal us the moment it appears.
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-      process.stdout.write(`cacheon reference server listening on ${server.url}\n`);
+      serveUntilSignal(`cacheon reference server listening on ${server.url}`, () => server.close());
     });
 }
