@@ -3,6 +3,7 @@
 // rules. The schema's defaults are the V1 values for everything DESIGN §2 fixes; the workload has no
 // default and comes from a preset (presets.ts) or a file (load.ts).
 import { z } from "zod";
+import { GateThresholdsSchema } from "../gate/schema.js";
 import type { PromptLength } from "../harness/prompts.js";
 import { PhaseSchema, WarmupSchema, WorkloadSchema } from "../harness/workload.js";
 
@@ -126,18 +127,6 @@ export const ArenaWorkloadSchema = z
         message: `phase "${tps.name}" must have fixed-length outputs (fixedLength: true)`,
       });
   });
-
-/** The correctness gate's thresholds (DESIGN §2.4); src/gate applies them. */
-export const GateThresholdsSchema = z.strictObject({
-  /** A divergence is a tie when the candidate's token is within this logprob gap of the top-1. */
-  tieGap: z.number().positive().max(10).default(0.1),
-  /** Largest |logprob difference| allowed on any one matched token. */
-  maxTokenLogprobError: z.number().positive().max(100).default(0.5),
-  /** Largest mean |logprob difference| over all matched tokens. */
-  maxMeanLogprobError: z.number().positive().max(100).default(0.05),
-  /** Matched tokens needed, as a fraction of the reference's tokens. */
-  minMatchedFraction: z.number().gt(0).max(1).default(0.9),
-});
 
 export const KingSchema = z.strictObject({
   /** The margin at the moment of crowning, in score units (DESIGN §2.5). */

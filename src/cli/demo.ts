@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import type { CandidateRun } from "../eval/report.js";
 import type { NamedServer } from "../eval/session.js";
-import { explainRequest, type RequestVerdict } from "../gate/index.js";
+import { explainRequest } from "../gate/index.js";
 import { arenaOption, randomSeed, runSessionCli, seedOption } from "./eval.js";
 import { formatVerdict } from "./verdict.js";
 
@@ -62,7 +62,7 @@ export function registerDemo(program: Command): void {
 }
 
 function explainFirstFailure(c: CandidateRun, say: (s?: string) => void): void {
-  const v = ((c.gate.verdicts ?? []) as RequestVerdict[]).find((x) => x.status === "fail");
+  const v = c.gate.verdicts.find((x) => x.status === "fail");
   if (!v) return;
   say(`\nWhy ${c.name} failed the gate:`);
   say(explainRequest(v).replace(/^/gm, "  "));

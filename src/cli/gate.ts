@@ -4,7 +4,7 @@
 // §2.4 requires that the baseline always passes.
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
-import { type GateMargin, type GateResult, gateMargins } from "../gate/index.js";
+import { type GateMargin, gateMargins } from "../gate/index.js";
 import { CliError } from "./errors.js";
 import { arenaOption, parseServerSpec, randomSeed, runSessionCli, seedOption } from "./eval.js";
 import { formatTable } from "./table.js";
@@ -57,9 +57,7 @@ export function registerGate(program: Command): void {
       });
       if (report.status !== "ok")
         throw new CliError(`the baseline failed: ${report.baseline.failure?.message}`);
-      const margins = report.candidates.map((c) =>
-        gateMargins(c.gate as unknown as GateResult, arena.gate),
-      );
+      const margins = report.candidates.map((c) => gateMargins(c.gate, arena.gate));
       const rows = [["metric", "threshold", "worst observed", "headroom", "where"]];
       for (const key of Object.keys(margins[0] ?? {}) as (keyof (typeof margins)[0])[]) {
         const worst = margins

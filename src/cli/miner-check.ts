@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import { checkContract, type ProbeResult, type RequirementId } from "../contract/probes.js";
 import type { EvalReport } from "../eval/report.js";
-import { explainRequest, type GateFailReason, type RequestVerdict } from "../gate/index.js";
+import { explainRequest, type GateFailReason } from "../gate/index.js";
 import { parseEndpoint } from "./args.js";
 import { arenaOption, parseServerSpec, randomSeed, runSessionCli, seedOption } from "./eval.js";
 import { formatVerdict } from "./verdict.js";
@@ -54,8 +54,7 @@ const say = (s = "") => process.stdout.write(`${s}\n`);
 function printGateFailures(report: EvalReport): void {
   const c = report.candidates[0];
   if (!c || c.gate.passed) return;
-  const verdicts = (c.gate.verdicts ?? []) as RequestVerdict[];
-  const failing = verdicts.filter((v) => v.status === "fail");
+  const failing = c.gate.verdicts.filter((v) => v.status === "fail");
   for (const v of failing.slice(0, 3)) {
     say(explainRequest(v).replace(/^/gm, "  "));
     if (v.reason) say(`  next step: ${GATE_ADVICE[v.reason]}`);

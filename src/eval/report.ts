@@ -3,6 +3,7 @@
 // rescore` can recompute each gate verdict and score offline and check them against the stored ones.
 import { z } from "zod";
 import { ArenaSchema } from "../arena/index.js";
+import { GateResultSchema } from "../gate/schema.js";
 import { PhaseStatsSchema, RequestRecordSchema } from "../harness/report.js";
 import { ServerSpecSchema } from "../runtime/spec.js";
 import { StoredOutputSchema } from "./outputs.js";
@@ -73,8 +74,8 @@ export const CandidateRunSchema = ServerRunSchema.extend({
   score: z.number().min(0),
   ttftImprovement: z.number().min(0),
   tpsImprovement: z.number().min(0),
-  /** The gate's result (src/gate GateResult), or `{ passed: false, reasons }` when it did not run. */
-  gate: z.looseObject({ passed: z.boolean(), reasons: z.array(z.string()) }),
+  /** The gate's result; for a candidate that was not run, an empty one that did not pass. */
+  gate: GateResultSchema,
 });
 export type CandidateRun = z.infer<typeof CandidateRunSchema>;
 

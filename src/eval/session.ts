@@ -242,12 +242,13 @@ async function runServer(
   };
 }
 
-function notRun(named: NamedServer, why: string): CandidateRun {
+function notRun(arena: Arena, named: NamedServer, why: string): CandidateRun {
+  const failure: ServerFailure = { stage: "session", kind: "not_run", message: why };
   return {
     name: named.name,
     spec: named.spec,
     status: "failed",
-    failure: { stage: "session", kind: "not_run", message: why },
+    failure,
     timing: { startMs: 0, healthWaitMs: 0, requestsMs: 0, wallMs: 0 },
     slots: [],
     phases: [],
@@ -258,7 +259,7 @@ function notRun(named: NamedServer, why: string): CandidateRun {
     score: 0,
     ttftImprovement: 0,
     tpsImprovement: 0,
-    gate: { passed: false, reasons: [why] },
+    gate: gateSection([], arena, failure),
   };
 }
 
@@ -274,6 +275,7 @@ export async function runEvalSession(opts: EvalOptions): Promise<EvalReport> {
     if (!baseMeasured || opts.signal?.aborted) {
       candidates.push(
         notRun(
+          opts.arena,
           named,
           opts.signal?.aborted
             ? "not run: the session was cancelled"

@@ -1,6 +1,7 @@
 // zod schemas of the gate's results, for reading an EvalReport back (replays, the web API). They
 // mirror types.ts; the assignments at the end fail to compile if the two drift apart.
 import { z } from "zod";
+import { DEFAULT_GATE_THRESHOLDS } from "./thresholds.js";
 import {
   GATE_FAIL_REASONS,
   type GateMargins,
@@ -50,11 +51,24 @@ export const RequestVerdictSchema = z.object({
   worstLogprobError: LogprobErrorDetailSchema.optional(),
 });
 
-export const GateThresholdsSchema = z.object({
-  tieGap: z.number().min(0),
-  maxTokenLogprobError: z.number().min(0),
-  maxMeanLogprobError: z.number().min(0),
-  minMatchedFraction: z.number().min(0).max(1),
+/** The thresholds as an arena config gives them, each defaulting to DEFAULT_GATE_THRESHOLDS. */
+export const GateThresholdsSchema = z.strictObject({
+  /** A divergence is a tie when the candidate's token is within this logprob gap of the top-1. */
+  tieGap: z.number().positive().max(10).default(DEFAULT_GATE_THRESHOLDS.tieGap),
+  /** Largest |logprob difference| allowed on any one matched token. */
+  maxTokenLogprobError: z
+    .number()
+    .positive()
+    .max(100)
+    .default(DEFAULT_GATE_THRESHOLDS.maxTokenLogprobError),
+  /** Largest mean |logprob difference| over all matched tokens. */
+  maxMeanLogprobError: z
+    .number()
+    .positive()
+    .max(100)
+    .default(DEFAULT_GATE_THRESHOLDS.maxMeanLogprobError),
+  /** Matched tokens needed, as a fraction of the reference's tokens. */
+  minMatchedFraction: z.number().gt(0).max(1).default(DEFAULT_GATE_THRESHOLDS.minMatchedFraction),
 });
 
 export const GateResultSchema = z.object({

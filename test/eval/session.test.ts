@@ -85,7 +85,7 @@ describe("eval session", () => {
     // of that request goes unchecked, so the matched fraction falls below the arena's minimum. That
     // is the same shape as a server that escapes at the first tie and then generates cheaply.
     const c = cand("ties");
-    const verdicts = c.gate.verdicts as { status: string; reason?: string }[];
+    const verdicts = c.gate.verdicts;
     expect(c.gate.toleratedDivergences).toBeGreaterThan(0);
     expect(verdicts.filter((v) => v.status === "fail")).toEqual([]);
     expect(c.gate.passed).toBe(false);
