@@ -9,6 +9,7 @@ import { normalizeSeed, type PromptPool } from "../arena/pool.js";
 import type { Vocabulary } from "../contract/tokenizer.js";
 import type { PhaseStats, RequestRecord } from "../harness/report.js";
 import { PERCENTILE_METHOD, type PhaseRunContext, runPhaseTrial } from "../harness/run.js";
+import { phaseConnections } from "../harness/workload.js";
 import { HealthTimeout, waitForHealth } from "../runtime/health.js";
 import type { RunningServer, Runtime } from "../runtime/runtime.js";
 import type { ServerSpec } from "../runtime/spec.js";
@@ -125,13 +126,7 @@ async function runServer(
       }
     }
     if (server && !failure) {
-      const connections = Math.max(
-        ...plan.map((s) =>
-          s.phase.scheduling.kind === "concurrency"
-            ? s.phase.scheduling.streams
-            : s.phase.scheduling.maxInFlight,
-        ),
-      );
+      const connections = phaseConnections(plan.map((s) => s.phase));
       const dispatcher = new Pool(server.origin, { connections, keepAliveTimeout: 30_000 });
       const ctx: PhaseRunContext = {
         dispatcher,

@@ -147,8 +147,13 @@ export function loadWorkload(path: string): Workload {
 
 /** The largest number of connections any part of the workload can use at once. */
 export function maxConnections(w: Workload): number {
-  let n = w.warmup.concurrency;
-  for (const p of w.phases)
+  return Math.max(w.warmup.concurrency, phaseConnections(w.phases));
+}
+
+/** The most connections any of these phases can use at once. */
+export function phaseConnections(phases: readonly Phase[]): number {
+  let n = 1;
+  for (const p of phases)
     n = Math.max(
       n,
       p.scheduling.kind === "concurrency" ? p.scheduling.streams : p.scheduling.maxInFlight,
