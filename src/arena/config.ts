@@ -6,6 +6,7 @@ import { z } from "zod";
 import { GateThresholdsSchema } from "../gate/schema.js";
 import type { PromptLength } from "../harness/prompts.js";
 import { PhaseSchema, WarmupSchema, WorkloadSchema } from "../harness/workload.js";
+import { isPinnedImage } from "../runtime/image-ref.js";
 
 export class ArenaError extends Error {}
 
@@ -21,10 +22,6 @@ const V1_MODEL = "Qwen/Qwen2.5-72B-Instruct";
 // `docker buildx imagetools inspect vllm/vllm-openai:v0.14.0` before the arena goes live.
 const V1_BASELINE_IMAGE =
   "vllm/vllm-openai@sha256:1d6866b87630d94f5e0cdae55ab5abb4ce0b03fcb84d9d10612f9d518d19d4fd";
-
-/** `[registry[:port]/]path@sha256:<64 hex>`: an image reference that pins one exact image. */
-const PINNED_IMAGE =
-  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
 
 export const ModelSchema = z.strictObject({
   /** The Hugging Face id of the weights every server must serve. */
@@ -51,7 +48,7 @@ export const ImageLimitsSchema = z.strictObject({
 export const BaselineSchema = z.strictObject({
   image: z
     .string()
-    .regex(PINNED_IMAGE, "must be pinned by digest: <repository>@sha256:<64 hex digits>")
+    .refine(isPinnedImage, "must be pinned by digest: <repository>@sha256:<64 hex digits>")
     .default(V1_BASELINE_IMAGE),
   /** The server's arguments; checked against the model, the GPU count and the port below. */
   args: z

@@ -1,46 +1,24 @@
 // A miner's on-chain commitment: one UTF-8 field `<name[:tag]>@sha256:<64 hex>` in the Commitments
 // pallet. The encoder (miner side) and the strict parser (validator side) share one grammar: the OCI
-// distribution reference grammar, with the digest pinned to sha256. Pure functions; the parser
+// distribution reference grammar, with the digest pinned to sha256 (runtime/image-ref). Pure functions; the parser
 // never throws on chain data, it returns the reason a commitment is rejected.
 import { z } from "zod";
+import { type ImageRef, type ImageRefRejectKind, parseImageRef } from "../runtime/image-ref.js";
 
 /** `Raw{N}` holds up to this many bytes. */
 export const RAW_MAX_BYTES = 128;
 /** `BigRaw` (runtime 424 and later) holds up to this many bytes. */
 export const BIG_RAW_MAX_BYTES = 512;
-/** distribution/reference's NameTotalLengthMax. */
-const NAME_MAX_LENGTH = 255;
 
-// distribution/reference regexp.go, anchored.
-const alnum = "[a-z0-9]+";
-const separator = "(?:[._]|__|[-]+)";
-const pathComponent = `${alnum}(?:${separator}${alnum})*`;
-const domainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const host = `(?:${domainComponent}(?:\\.${domainComponent})*|\\[[a-fA-F0-9:]+\\])`;
-const NAME = new RegExp(`^(?:${host}(?::[0-9]+)?/)?${pathComponent}(?:/${pathComponent})*$`);
-const TAG = /^[\w][\w.-]{0,127}$/;
-const SHA256_DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-export interface ImageRef {
-  /** Repository name, registry included when given (`ghcr.io/acme/miner`). */
-  name: string;
-  tag?: string;
-  /** `sha256:<64 lowercase hex>`. */
-  digest: string;
-  /** The canonical text, exactly as committed: `name[:tag]@digest`. */
-  text: string;
-}
+export type { ImageRef };
 
 export type RejectKind =
+  | ImageRefRejectKind
   | "empty"
   | "extra-fields"
   | "not-raw"
   | "not-utf8"
   | "oversize"
-  | "missing-digest"
-  | "tag-without-digest"
-  | "malformed-digest"
-  | "bad-reference"
   | "malformed";
 
 export type CommitmentParse =
@@ -49,48 +27,8 @@ export type CommitmentParse =
 
 const reject = (kind: RejectKind, reason: string): CommitmentParse => ({ ok: false, kind, reason });
 
-/** Splits `name[:tag]` where the last ':' after the last '/' starts the tag (a port comes before '/'). */
-function splitTag(nameTag: string): { name: string; tag?: string } {
-  const colon = nameTag.lastIndexOf(":");
-  if (colon > nameTag.lastIndexOf("/"))
-    return { name: nameTag.slice(0, colon), tag: nameTag.slice(colon + 1) };
-  return { name: nameTag };
-}
-
-function checkNameTag(nameTag: string): string | { name: string; tag?: string } {
-  const { name, tag } = splitTag(nameTag);
-  if (!NAME.test(name))
-    return `${JSON.stringify(name)} is not a valid repository name (lowercase path components, optional registry host[:port]/)`;
-  if (name.length > NAME_MAX_LENGTH)
-    return `repository name is ${name.length} characters, above ${NAME_MAX_LENGTH}`;
-  if (tag !== undefined && !TAG.test(tag))
-    return `tag ${JSON.stringify(tag)} is not valid ([A-Za-z0-9_] then up to 127 of [A-Za-z0-9_.-])`;
-  return tag === undefined ? { name } : { name, tag };
-}
-
-/** Parses the committed text; every way it can be wrong has its own kind and reason. */
-export function parseCommitmentText(text: string): CommitmentParse {
-  const at = text.indexOf("@");
-  if (at < 0) {
-    const nameTag = checkNameTag(text);
-    if (typeof nameTag === "string") return reject("bad-reference", nameTag);
-    return nameTag.tag === undefined
-      ? reject("missing-digest", `${JSON.stringify(text)} has no @sha256:<digest>`)
-      : reject(
-          "tag-without-digest",
-          `${JSON.stringify(text)} names a tag without a digest (tags move; commit @sha256:<digest>)`,
-        );
-  }
-  const digest = text.slice(at + 1);
-  if (!SHA256_DIGEST.test(digest))
-    return reject(
-      "malformed-digest",
-      `digest ${JSON.stringify(digest.slice(0, 80))} is not sha256:<64 lowercase hex>`,
-    );
-  const nameTag = checkNameTag(text.slice(0, at));
-  if (typeof nameTag === "string") return reject("bad-reference", nameTag);
-  return { ok: true, ref: { ...nameTag, digest, text } };
-}
+/** Parses the committed text: an image reference pinned by digest. */
+export const parseCommitmentText = (text: string): CommitmentParse => parseImageRef(text);
 
 /** Decodes bytes as strict UTF-8 and parses them. */
 export function parseCommitmentBytes(bytes: Uint8Array): CommitmentParse {

@@ -20,6 +20,9 @@ export function evalProgress(quiet: boolean): (e: EvalProgress) => void {
           `${e.role === e.server ? e.server : `${e.role} ${e.server}`}: starting (${describeSpec(e.spec)})`,
         );
         break;
+      case "status":
+        line(`${e.server}: ${e.line}`);
+        break;
       case "healthy":
         line(`${e.server}: healthy after ${(e.waitedMs / 1000).toFixed(1)} s`);
         break;

@@ -12,6 +12,7 @@ import { StoredOutputError } from "../eval/outputs.js";
 import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
+import { parseImageRef } from "../runtime/image-ref.js";
 import { localRuntime } from "../runtime/local.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
 import { CliError } from "./errors.js";
@@ -21,8 +22,16 @@ import { formatVerdict } from "./verdict.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 
-/** `http(s)://…` (a running server) or `reference:PROFILE[:VARIANT]` (a local process). */
+/**
+ * `http(s)://…` (a running server), `reference:PROFILE[:VARIANT]` (a local process) or
+ * `docker://IMAGE@sha256:…` (a container image, run by the Docker runtime).
+ */
 export function parseServerSpec(value: string, what: string): ServerSpec {
+  if (value.startsWith("docker://")) {
+    const parsed = parseImageRef(value.slice("docker://".length));
+    if (!parsed.ok) throw new CliError(`${what}: ${parsed.reason}`);
+    return { kind: "image", image: parsed.ref.text, args: [] };
+  }
   const ref = /^reference:([^:]+)(?::(.+))?$/.exec(value);
   const candidate = ref
     ? { kind: "reference", profile: ref[1], variant: ref[2] ?? "none" }
@@ -30,7 +39,7 @@ export function parseServerSpec(value: string, what: string): ServerSpec {
   const parsed = ServerSpecSchema.safeParse(candidate);
   if (!parsed.success)
     throw new CliError(
-      `${what} ${JSON.stringify(value)} is neither an http(s) URL nor reference:PROFILE[:none|ties|diverge]`,
+      `${what} ${JSON.stringify(value)} is not an http(s) URL, reference:PROFILE[:none|ties|diverge] or docker://IMAGE@sha256:DIGEST`,
     );
   return parsed.data;
 }

@@ -11,9 +11,10 @@ import { StoredOutputSchema } from "./outputs.js";
 export const EVAL_REPORT_SCHEMA = "cacheon.eval.v1";
 
 export const ServerFailureSchema = z.strictObject({
-  /** Where it failed: start, health, a slot key (warmup, gate, latency.2, …), or gate (verdict). */
+  /** Where it failed: image (pull and checks), start, health, a slot key (warmup, gate, latency.2, …), or gate (verdict). */
   stage: z.string(),
   kind: z.enum([
+    "image",
     "start",
     "health",
     "request_failed",
@@ -41,6 +42,8 @@ export type SlotRun = z.infer<typeof SlotRunSchema>;
 export const MeasuredSchema = z.strictObject({ ttftMs: z.number(), tokensPerSec: z.number() });
 
 export const ServerTimingSchema = z.strictObject({
+  /** Pulling and checking the server's image (container runtimes only; part of startMs). */
+  pullMs: z.number().optional(),
   /** Runtime start (process spawn, container create) until it returned. */
   startMs: z.number(),
   /** From then until GET /health answered 200. */

@@ -11,7 +11,7 @@ import type { PhaseStats, RequestRecord } from "../harness/report.js";
 import { PERCENTILE_METHOD, type PhaseRunContext, runPhaseTrial } from "../harness/run.js";
 import { phaseConnections } from "../harness/workload.js";
 import { HealthTimeout, waitForHealth } from "../runtime/health.js";
-import type { RunningServer, Runtime } from "../runtime/runtime.js";
+import { ImageRefused, type RunningServer, type Runtime } from "../runtime/runtime.js";
 import type { ServerSpec } from "../runtime/spec.js";
 import { score } from "../score/score.js";
 import { type Answer, candidateJudge, gateSection, type Judge } from "./judge.js";
@@ -35,6 +35,7 @@ export interface NamedServer {
 
 export type EvalProgress =
   | { type: "server-start"; server: string; role: "baseline" | "candidate"; spec: ServerSpec }
+  | { type: "status"; server: string; line: string }
   | { type: "healthy"; server: string; waitedMs: number }
   | { type: "slot-start"; server: string; slot: string; requests: number }
   | {
@@ -98,20 +99,25 @@ async function runServer(
   const slots: SlotRun[] = [];
   const outputs: Record<string, StoredOutput> = {};
   const answers = new Map<string, Answer>();
-  const timing = { startMs: 0, healthWaitMs: 0, requestsMs: 0, wallMs: 0 };
+  const timing: ServerRun["timing"] = { startMs: 0, healthWaitMs: 0, requestsMs: 0, wallMs: 0 };
   let failure: ServerFailure | null = null;
   let server: RunningServer | null = null;
   emit({ type: "server-start", server: named.name, role, spec: named.spec });
   try {
     try {
       server = await opts.runtime.start(named.spec, {
-        servedModelName: opts.arena.model.servedModelName,
+        arena: opts.arena,
         signal: opts.signal,
+        onStatus: (line) => emit({ type: "status", server: named.name, line }),
       });
     } catch (err) {
-      failure = { stage: "start", kind: "start", message: (err as Error).message };
+      failure =
+        err instanceof ImageRefused
+          ? { stage: "image", kind: "image", message: err.message }
+          : { stage: "start", kind: "start", message: (err as Error).message };
     }
     timing.startMs = since(t0);
+    if (server?.pullMs !== undefined) timing.pullMs = server.pullMs;
     if (server) {
       const t1 = performance.now();
       try {

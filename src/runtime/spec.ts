@@ -1,7 +1,8 @@
-// What a runtime can start: a server that is already running (a URL) or a local reference-server
-// process. Container images come with the Docker runtime. Specs cross boundaries (CLI, pod jobs,
-// reports), so they are zod schemas.
+// What a runtime can start: a server that is already running (a URL), a local reference-server
+// process, or a container image pinned by digest (the Docker runtime). Specs cross boundaries (CLI,
+// pod jobs, reports), so they are zod schemas.
 import { z } from "zod";
+import { parseImageRef } from "./image-ref.js";
 
 export const UrlSpecSchema = z.strictObject({
   kind: z.literal("url"),
@@ -17,7 +18,22 @@ export const ReferenceSpecSchema = z.strictObject({
   variant: z.enum(["none", "ties", "diverge"]).default("none"),
 });
 
-export const ServerSpecSchema = z.discriminatedUnion("kind", [UrlSpecSchema, ReferenceSpecSchema]);
+export const ImageSpecSchema = z.strictObject({
+  kind: z.literal("image"),
+  /** `[registry/]repository[:tag]@sha256:<64 hex>`: a tag alone is refused (tags move). */
+  image: z.string().superRefine((text, ctx) => {
+    const parsed = parseImageRef(text);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.reason });
+  }),
+  /** Arguments after the image's entrypoint: the baseline's pinned args; none for miners. */
+  args: z.array(z.string()).default([]),
+});
+
+export const ServerSpecSchema = z.discriminatedUnion("kind", [
+  UrlSpecSchema,
+  ReferenceSpecSchema,
+  ImageSpecSchema,
+]);
 export type ServerSpec = z.infer<typeof ServerSpecSchema>;
 
 /** A short human description, for progress lines and tables. */
@@ -27,5 +43,7 @@ export function describeSpec(spec: ServerSpec): string {
       return spec.url;
     case "reference":
       return `reference server, profile ${spec.profile}${spec.variant === "none" ? "" : `, variant ${spec.variant}`}`;
+    case "image":
+      return `image ${spec.image}`;
   }
 }

@@ -50,7 +50,17 @@ describe("cacheon eval and friends: bad input", () => {
     ],
     [
       ["eval", "--baseline", "reference:instant", "--candidate", "a=reference:instant:weird"],
-      /neither an http\(s\) URL nor reference/,
+      /is not an http\(s\) URL, reference:PROFILE/,
+    ],
+    [
+      [
+        "eval",
+        "--baseline",
+        "reference:instant",
+        "--candidate",
+        "a=docker://ghcr.io/acme/miner:v1",
+      ],
+      /--candidate a: .*names a tag without a digest/,
     ],
     [
       [
