@@ -29,7 +29,7 @@ describe("cacheon eval and friends: bad input", () => {
     [["eval", "--baseline", "reference:instant"], /give at least one --candidate/],
     [
       ["eval", "--baseline", "ftp://x", "--candidate", "a=reference:instant"],
-      /--baseline "ftp:\/\/x" is neither/,
+      /--baseline "ftp:\/\/x" is not an http\(s\) URL/,
     ],
     [["eval", "--baseline", "reference:instant", "--candidate", "noequals"], /must be NAME=URL/],
     [
