@@ -1,0 +1,640 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  fetchManifestSummary,
+  isLoopbackRegistry,
+  type ManifestOptions,
+  RegistryError,
+  type RegistryErrorKind,
+} from "../../src/runtime/docker/registry.js";
+import {
+  parseBearerChallenge,
+  parseTokenAnswer,
+  TokenCache,
+  tokenUrl,
+} from "../../src/runtime/docker/registry-auth.js";
+import { type ImageRef, parseImageRef } from "../../src/runtime/image-ref.js";
+import { closedPort } from "../helpers/ports.js";
+import {
+  type Descriptor,
+  HAS_REGISTRY,
+  type LocalRegistry,
+  pushBlob,
+  pushManifest,
+  REGISTRY_SKIP_REASON,
+  sha256Digest,
+  startLocalRegistry,
+} from "../helpers/registry.js";
+
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
+const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
+const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
+const OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
+
+function imageRef(text: string): ImageRef {
+  const parsed = parseImageRef(text);
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.ref;
+}
+
+/** The RegistryError a fetch rejects with, checked for its kind and one-line message. */
+async function refusal(
+  ref: ImageRef,
+  kind: RegistryErrorKind,
+  opts?: ManifestOptions,
+): Promise<string> {
+  const err = await fetchManifestSummary(ref, opts).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RegistryError);
+  const { kind: actual, message } = err as RegistryError;
+  expect({ kind: actual, message }).toMatchObject({ kind });
+  expect(message.startsWith(`${ref.text}: `)).toBe(true);
+  expect(message).not.toContain("\n");
+  return message;
+}
+
+const configFor = (arch: string) =>
+  JSON.stringify({ architecture: arch, os: "linux", rootfs: { type: "layers", diff_ids: [] } });
+
+if (!HAS_REGISTRY) console.warn(REGISTRY_SKIP_REASON);
+
+describe.skipIf(!HAS_REGISTRY)("manifests from Debian's docker-registry on loopback", () => {
+  let registry: LocalRegistry;
+  let single: Descriptor;
+  let singleBytes: number;
+  let index: Descriptor;
+  let amd64: Descriptor;
+  let arm64: Descriptor;
+
+  beforeAll(async () => {
+    registry = await startLocalRegistry();
+    const { host } = registry;
+
+    const config = await pushBlob(host, "cacheon/single", configFor("amd64"), DOCKER_CONFIG);
+    const layers = [
+      await pushBlob(host, "cacheon/single", randomBytes(1000), DOCKER_LAYER),
+      await pushBlob(host, "cacheon/single", randomBytes(2500), DOCKER_LAYER),
+    ];
+    single = await pushManifest(host, "cacheon/single", {
+      schemaVersion: 2,
+      mediaType: DOCKER_MANIFEST,
+      config,
+      layers,
+    });
+    singleBytes = config.size + 1000 + 2500;
+
+    const platformManifest = async (arch: string, layerSizes: number[]) =>
+      pushManifest(host, "cacheon/multi", {
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: await pushBlob(host, "cacheon/multi", configFor(arch), OCI_CONFIG),
+        layers: await Promise.all(
+          layerSizes.map((n) => pushBlob(host, "cacheon/multi", randomBytes(n), OCI_LAYER)),
+        ),
+      });
+    amd64 = await platformManifest("amd64", [3000]);
+    arm64 = await platformManifest("arm64", [700, 800]);
+    index = await pushManifest(host, "cacheon/multi", {
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [
+        { ...arm64, platform: { os: "linux", architecture: "arm64", variant: "v8" } },
+        { ...amd64, platform: { os: "linux", architecture: "amd64" } },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it("sums a Docker v2 manifest's layers and config", async () => {
+    const ref = imageRef(`${registry.host}/cacheon/single:v1@${single.digest}`);
+    expect(await fetchManifestSummary(ref)).toStrictEqual({
+      digest: single.digest,
+      compressedBytes: singleBytes,
+      layers: 2,
+    });
+  });
+
+  it("picks linux/amd64 from an OCI index by default, another platform when asked", async () => {
+    const ref = imageRef(`${registry.host}/cacheon/multi@${index.digest}`);
+    const amd64Config = Buffer.byteLength(configFor("amd64"));
+    expect(await fetchManifestSummary(ref)).toStrictEqual({
+      digest: index.digest,
+      platformDigest: amd64.digest,
+      compressedBytes: 3000 + amd64Config,
+      layers: 1,
+    });
+    const arm = await fetchManifestSummary(ref, {
+      platform: { os: "linux", architecture: "arm64" },
+    });
+    expect(arm).toStrictEqual({
+      digest: index.digest,
+      platformDigest: arm64.digest,
+      compressedBytes: 700 + 800 + Buffer.byteLength(configFor("arm64")),
+      layers: 2,
+    });
+  });
+
+  it("names the platforms an index has when the one asked for is missing", async () => {
+    const ref = imageRef(`${registry.host}/cacheon/multi@${index.digest}`);
+    const message = await refusal(ref, "no_platform", {
+      platform: { os: "windows", architecture: "amd64" },
+    });
+    expect(message).toContain("no windows/amd64 image in the index");
+    expect(message).toContain("linux/arm64/v8, linux/amd64");
+  });
+
+  it("says not_found for a digest the registry does not have", async () => {
+    const ref = imageRef(`${registry.host}/cacheon/single@${sha256Digest("nothing")}`);
+    expect(await refusal(ref, "not_found")).toContain(`has no manifest ${sha256Digest("nothing")}`);
+  });
+});
+
+// Loopback servers that misbehave in one precise way: what a miner's own registry could do.
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+interface FakeServer {
+  host: string;
+  /** Paths asked for, with their Authorization header. */
+  seen: { path: string; auth?: string }[];
+  close(): Promise<void>;
+}
+
+const fakes: FakeServer[] = [];
+afterAll(async () => {
+  await Promise.all(fakes.map((f) => f.close()));
+});
+
+async function startFake(handler: Handler): Promise<FakeServer> {
+  const sockets = new Set<Socket>();
+  const fake: FakeServer = { host: "", seen: [], close: async () => {} };
+  const server = createServer((req, res) => {
+    fake.seen.push({ path: req.url ?? "", auth: req.headers.authorization });
+    handler(req, res);
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  fake.host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.close = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    });
+  fakes.push(fake);
+  return fake;
+}
+
+interface Served {
+  body: string | Buffer;
+  contentType?: string;
+  status?: number;
+  headers?: Record<string, string>;
+}
+
+/** A registry that serves `routes` by path (`/v2/<repo>/manifests/<digest>`), 404 otherwise. */
+const startRegistry = (routes: Record<string, Served>) =>
+  startFake((req, res) => {
+    const served = routes[req.url ?? ""];
+    if (!served) return void res.writeHead(404).end();
+    res
+      .writeHead(served.status ?? 200, {
+        ...(served.contentType && { "content-type": served.contentType }),
+        ...served.headers,
+      })
+      .end(served.body);
+  });
+
+function dockerManifest(layerSizes: number[], configSize = 100): string {
+  const blob = (mediaType: string, size: number, i: number) => ({
+    mediaType,
+    size,
+    digest: sha256Digest(`${mediaType}${i}`),
+  });
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: DOCKER_MANIFEST,
+    config: blob(DOCKER_CONFIG, configSize, -1),
+    layers: layerSizes.map((n, i) => blob(DOCKER_LAYER, n, i)),
+  });
+}
+
+const manifestPath = (repository: string, digest: string) =>
+  `/v2/${repository}/manifests/${digest}`;
+
+describe("manifests from a registry that misbehaves", () => {
+  it("sums any layer sizes exactly", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 2 ** 40 }), { maxLength: 20 }),
+        fc.integer({ min: 0, max: 2 ** 20 }),
+        async (sizes, configSize) => {
+          const body = dockerManifest(sizes, configSize);
+          const digest = sha256Digest(body);
+          const fake = await startRegistry({ [manifestPath("p/sum", digest)]: { body } });
+          const summary = await fetchManifestSummary(imageRef(`${fake.host}/p/sum@${digest}`));
+          await fake.close();
+          expect(summary).toStrictEqual({
+            digest,
+            compressedBytes: sizes.reduce((a, b) => a + b, 0) + configSize,
+            layers: sizes.length,
+          });
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("refuses bytes that are not the ones the digest names", async () => {
+    const body = dockerManifest([10]);
+    const asked = sha256Digest("other bytes");
+    const fake = await startRegistry({ [manifestPath("p/lie", asked)]: { body } });
+    const message = await refusal(imageRef(`${fake.host}/p/lie@${asked}`), "digest_mismatch");
+    expect(message).toContain(
+      `served bytes with digest ${sha256Digest(body)} for manifest ${asked}`,
+    );
+  });
+
+  it("verifies the platform manifest an index points to as well", async () => {
+    const real = dockerManifest([10]);
+    const entry = sha256Digest(real);
+    const indexBody = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [
+        {
+          mediaType: DOCKER_MANIFEST,
+          digest: entry,
+          size: real.length,
+          platform: { os: "linux", architecture: "amd64" },
+        },
+      ],
+    });
+    const top = sha256Digest(indexBody);
+    const fake = await startRegistry({
+      [manifestPath("p/idx", top)]: { body: indexBody },
+      [manifestPath("p/idx", entry)]: { body: dockerManifest([99999]) },
+    });
+    expect(await refusal(imageRef(`${fake.host}/p/idx@${top}`), "digest_mismatch")).toContain(
+      `for manifest ${entry}`,
+    );
+  });
+
+  const index = (entries: unknown[]) =>
+    JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: entries });
+  const inner = index([]);
+  it.each<[string, Served, string]>([
+    ["not JSON", { body: "{nope" }, "is not JSON"],
+    ["a JSON array", { body: "[1]" }, "is not a JSON object"],
+    [
+      "a negative layer size",
+      { body: dockerManifest([5, -1]) },
+      "is not a valid manifest: layers.1.size",
+    ],
+    [
+      "a schema 1 manifest",
+      {
+        body: JSON.stringify({
+          schemaVersion: 1,
+          mediaType: "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        }),
+      },
+      'has media type "application/vnd.docker.distribution.manifest.v1+prettyjws", none of the four supported',
+    ],
+    [
+      "an index entry not pinned by sha256",
+      { body: index([{ digest: "sha512:abc", size: 1 }]) },
+      "is not a valid index: manifests.0.digest",
+    ],
+    [
+      "an index whose platform entry is an index",
+      {
+        body: index([
+          {
+            digest: sha256Digest(inner),
+            size: inner.length,
+            platform: { os: "linux", architecture: "amd64" },
+          },
+        ]),
+      },
+      `the linux/amd64 entry ${sha256Digest(inner)} is itself an index`,
+    ],
+    ["more than 4 MiB", { body: Buffer.alloc(5 << 20, 32) }, "sent more than 4194304 bytes"],
+  ])("refuses %s as bad_manifest", async (_, served, why) => {
+    const digest = sha256Digest(served.body);
+    const fake = await startRegistry({
+      [manifestPath("p/bad", digest)]: served,
+      [manifestPath("p/bad", sha256Digest(inner))]: { body: inner },
+    });
+    expect(await refusal(imageRef(`${fake.host}/p/bad@${digest}`), "bad_manifest")).toContain(why);
+  });
+
+  it("takes an OCI manifest's type from Content-Type when the body leaves it out", async () => {
+    const body = JSON.stringify({
+      schemaVersion: 2,
+      config: { mediaType: OCI_CONFIG, digest: sha256Digest("c"), size: 7 },
+      layers: [{ mediaType: OCI_LAYER, digest: sha256Digest("l"), size: 11 }],
+    });
+    const digest = sha256Digest(body);
+    const fake = await startRegistry({
+      [manifestPath("p/oci", digest)]: { body, contentType: `${OCI_MANIFEST}; charset=utf-8` },
+    });
+    expect(await fetchManifestSummary(imageRef(`${fake.host}/p/oci@${digest}`))).toStrictEqual({
+      digest,
+      compressedBytes: 18,
+      layers: 1,
+    });
+  });
+
+  it("says unreachable for an error status, a closed port, silence and TLS to plain http", async () => {
+    const digest = sha256Digest("x");
+    const failing = await startRegistry({
+      [manifestPath("p/err", digest)]: { body: "", status: 500 },
+    });
+    expect(await refusal(imageRef(`${failing.host}/p/err@${digest}`), "unreachable")).toContain(
+      "answered HTTP 500",
+    );
+
+    const port = await closedPort();
+    expect(await refusal(imageRef(`127.0.0.1:${port}/p/x@${digest}`), "unreachable")).toContain(
+      `127.0.0.1:${port} is unreachable: connection refused`,
+    );
+
+    const silent = await startFake(() => {});
+    expect(
+      await refusal(imageRef(`${silent.host}/p/x@${digest}`), "unreachable", { timeoutMs: 300 }),
+    ).toContain("no answer within 300 ms");
+
+    const plain = await startRegistry({});
+    expect(
+      await refusal(imageRef(`${plain.host}/p/x@${digest}`), "unreachable", {
+        insecure: () => false,
+      }),
+    ).toContain("TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER); does it speak https?");
+    expect(plain.seen.length).toBe(0);
+  });
+
+  it("rejects with the caller's reason when cancelled, not a RegistryError", async () => {
+    const silent = await startFake(() => {});
+    const controller = new AbortController();
+    const pending = fetchManifestSummary(imageRef(`${silent.host}/p/x@${sha256Digest("x")}`), {
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error("session cancelled")), 50);
+    await expect(pending).rejects.toThrow("session cancelled");
+  });
+});
+
+/** A registry that wants `Bearer <token>` and a realm on the same server handing tokens out. */
+async function startTokenRegistry(opts: {
+  repository: string;
+  manifest: string;
+  /** The realm's answer, or its status when a number. */
+  realm: (query: URLSearchParams) => Record<string, unknown> | number;
+  /** The one token the registry takes. */
+  accepts: () => string;
+  challenge?: (host: string) => string;
+}): Promise<FakeServer & { digest: string }> {
+  const digest = sha256Digest(opts.manifest);
+  const fake = await startFake((req, res) => {
+    const url = new URL(req.url ?? "", "http://x");
+    if (url.pathname === "/token") {
+      const answer = opts.realm(url.searchParams);
+      if (typeof answer === "number") return void res.writeHead(answer).end();
+      return void res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify(answer));
+    }
+    if (req.headers.authorization !== `Bearer ${opts.accepts()}`) {
+      const challenge =
+        opts.challenge?.(fake.host) ??
+        `Bearer realm="http://${fake.host}/token",service="fake.test",scope="repository:${opts.repository}:pull"`;
+      return void res.writeHead(401, { "www-authenticate": challenge }).end();
+    }
+    if (url.pathname !== manifestPath(opts.repository, digest))
+      return void res.writeHead(404).end();
+    res.writeHead(200).end(opts.manifest);
+  });
+  return Object.assign(fake, { digest });
+}
+
+describe("anonymous Bearer tokens", () => {
+  const realmHits = (f: FakeServer) => f.seen.filter((s) => s.path.startsWith("/token")).length;
+
+  it("fetches a pull token scoped to the repository, retries with it and caches it", async () => {
+    const fake = await startTokenRegistry({
+      repository: "acme/miner",
+      manifest: dockerManifest([40, 2]),
+      realm: (q) =>
+        q.get("service") === "fake.test" && q.get("scope") === "repository:acme/miner:pull"
+          ? { token: "good", expires_in: 300 }
+          : 400,
+      accepts: () => "good",
+    });
+    const ref = imageRef(`${fake.host}/acme/miner@${fake.digest}`);
+    expect((await fetchManifestSummary(ref)).compressedBytes).toBe(142);
+    expect((await fetchManifestSummary(ref)).compressedBytes).toBe(142);
+    expect(realmHits(fake)).toBe(1);
+    expect(fake.seen.map((s) => s.auth)).toEqual([
+      undefined,
+      undefined,
+      "Bearer good",
+      "Bearer good",
+    ]);
+  });
+
+  it("takes access_token as well, and asks again once a cached token is refused", async () => {
+    let issued = 0;
+    let accepted = "t1";
+    const fake = await startTokenRegistry({
+      repository: "acme/other",
+      manifest: dockerManifest([1]),
+      realm: () => ({ access_token: `t${++issued}` }),
+      accepts: () => accepted,
+    });
+    const ref = imageRef(`${fake.host}/acme/other@${fake.digest}`);
+    await fetchManifestSummary(ref);
+    accepted = "t2";
+    expect(await fetchManifestSummary(ref)).toMatchObject({ compressedBytes: 101 });
+    expect(fake.seen.map((s) => s.auth)).toEqual([
+      undefined,
+      undefined,
+      "Bearer t1",
+      "Bearer t1",
+      undefined,
+      "Bearer t2",
+    ]);
+  });
+
+  it("says unauthorized when the realm refuses, its token is refused, or the scheme is not Bearer", async () => {
+    const refusing = await startTokenRegistry({
+      repository: "acme/private",
+      manifest: dockerManifest([1]),
+      realm: () => 401,
+      accepts: () => "never",
+    });
+    expect(
+      await refusal(imageRef(`${refusing.host}/acme/private@${refusing.digest}`), "unauthorized"),
+    ).toContain(
+      `token realm http://${refusing.host}/token refused an anonymous pull token for acme/private (HTTP 401)`,
+    );
+
+    const useless = await startTokenRegistry({
+      repository: "acme/private",
+      manifest: dockerManifest([1]),
+      realm: () => ({ token: "not-enough" }),
+      accepts: () => "never",
+    });
+    expect(
+      await refusal(imageRef(`${useless.host}/acme/private@${useless.digest}`), "unauthorized"),
+    ).toContain("refused to serve acme/private (HTTP 401");
+
+    const basic = await startTokenRegistry({
+      repository: "acme/private",
+      manifest: dockerManifest([1]),
+      realm: () => 500,
+      accepts: () => "never",
+      challenge: () => 'Basic realm="registry"',
+    });
+    expect(
+      await refusal(imageRef(`${basic.host}/acme/private@${basic.digest}`), "unauthorized"),
+    ).toContain("answered 401 asking for Basic credentials");
+  });
+
+  it("never asks a realm that is plain http on a host not allowed insecure", async () => {
+    const fake = await startTokenRegistry({
+      repository: "acme/private",
+      manifest: dockerManifest([1]),
+      realm: () => ({ token: "good" }),
+      accepts: () => "good",
+      challenge: () => 'Bearer realm="http://auth.example.invalid/token"',
+    });
+    expect(
+      await refusal(imageRef(`${fake.host}/acme/private@${fake.digest}`), "unauthorized"),
+    ).toContain("token realm http://auth.example.invalid/token is not https");
+    expect(realmHits(fake)).toBe(0);
+  });
+});
+
+describe("auth and transport rules", () => {
+  const quote = (s: string) => `"${s.replace(/["\\]/g, "\\$&")}"`;
+
+  it("parses any Bearer challenge back, quoted strings unescaped, in any order", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.option(fc.string()),
+        fc.option(fc.string()),
+        fc.boolean(),
+        fc.constantFrom("Bearer", "bearer", "BEARER"),
+        (realm, service, scope, reversed, scheme) => {
+          const params = [
+            `realm=${quote(realm)}`,
+            ...(service === null ? [] : [`service=${quote(service)}`]),
+            ...(scope === null ? [] : [`scope=${quote(scope)}`]),
+          ];
+          if (reversed) params.reverse();
+          expect(parseBearerChallenge(`${scheme} ${params.join(",")}`)).toStrictEqual({
+            realm,
+            ...(service !== null && { service }),
+            ...(scope !== null && { scope }),
+          });
+        },
+      ),
+    );
+  });
+
+  it("finds no Bearer challenge in other schemes or without a realm", () => {
+    expect(parseBearerChallenge('Basic realm="x"')).toBeNull();
+    expect(parseBearerChallenge('Bearer service="x"')).toBeNull();
+    expect(parseBearerChallenge("")).toBeNull();
+    expect(parseBearerChallenge("Bearer realm=https://a/t,service=s")).toStrictEqual({
+      realm: "https://a/t",
+      service: "s",
+    });
+  });
+
+  it("asks a realm for a pull of the repository alone, over https unless the host is allowed", () => {
+    const challenge = { realm: "https://auth.test/token?x=1", service: "reg", scope: "push" };
+    const url = tokenUrl(challenge, "acme/miner", () => false);
+    expect(String(url)).toBe(
+      "https://auth.test/token?x=1&service=reg&scope=repository%3Aacme%2Fminer%3Apull",
+    );
+    expect(tokenUrl({ realm: "http://auth.test/t" }, "a", () => false)).toBe(
+      "token realm http://auth.test/t is not https",
+    );
+    expect(String(tokenUrl({ realm: "http://auth.test/t" }, "a", (h) => h === "auth.test"))).toBe(
+      "http://auth.test/t?scope=repository%3Aa%3Apull",
+    );
+    expect(tokenUrl({ realm: "file:///etc/passwd" }, "a", () => true)).toBe(
+      "token realm file:///etc/passwd is not https",
+    );
+    expect(tokenUrl({ realm: "not a url" }, "a", () => true)).toBe(
+      'token realm "not a url" is not a URL',
+    );
+  });
+
+  it("reads a token answer, 60 s when it gives no lifetime", () => {
+    expect(parseTokenAnswer({ token: "a", expires_in: 300 })).toStrictEqual({
+      token: "a",
+      expiresInS: 300,
+    });
+    expect(parseTokenAnswer({ access_token: "b" })).toStrictEqual({ token: "b", expiresInS: 60 });
+    expect(parseTokenAnswer({ expires_in: 5 })).toBe("<root>: has no token");
+    expect(parseTokenAnswer({ token: 5 })).toMatch(/^token: /);
+  });
+
+  it("keeps a token exactly until it expires", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.integer({ min: 1, max: 86_400 }),
+        fc.integer({ min: 0, max: 2 * 86_400_000 }),
+        (now, expiresInS, later) => {
+          const cache = new TokenCache();
+          cache.set("r/a", "tok", expiresInS, now);
+          expect(cache.get("r/a", now + later)).toBe(later < expiresInS * 1000 ? "tok" : undefined);
+          expect(cache.get("r/b", now)).toBeUndefined();
+        },
+      ),
+    );
+  });
+
+  it("speaks plain http only to loopback registries by default", () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255)),
+        fc.option(fc.integer({ min: 1, max: 65535 })),
+        fc.ipV4().filter((ip) => !ip.startsWith("127.")),
+        ([a, b, c], port, other) => {
+          const withPort = (h: string) => (port === null ? h : `${h}:${port}`);
+          expect(isLoopbackRegistry(withPort(`127.${a}.${b}.${c}`))).toBe(true);
+          expect(isLoopbackRegistry(withPort(other))).toBe(false);
+        },
+      ),
+    );
+    for (const host of ["localhost", "LOCALHOST:5000", "[::1]:5000", "[0:0::1]", "127.1"])
+      expect(isLoopbackRegistry(host)).toBe(true);
+    for (const host of [
+      "registry-1.docker.io",
+      "ghcr.io",
+      "localhost.evil.test",
+      "127.0.0.1.nip.io",
+      "[::2]",
+      "::1",
+    ])
+      expect(isLoopbackRegistry(host)).toBe(false);
+  });
+});
