@@ -11,6 +11,7 @@ import { registerEval } from "./eval.js";
 import { registerGate } from "./gate.js";
 import { registerMinerCheck } from "./miner-check.js";
 import { registerMinerCommit } from "./miner-commit.js";
+import { registerPod } from "./pod.js";
 import { registerReference } from "./reference.js";
 import { registerWallet } from "./wallet.js";
 
@@ -35,6 +36,7 @@ registerGate(program);
 registerBench(program);
 registerContract(program);
 registerReference(program);
+registerPod(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,179 @@
+// `cacheon pod serve`: the GPU pod worker. A validator sends it one eval job at a time over HTTP;
+// it runs the session with its runtime and keeps every job's events, report and logs in its state
+// directory, so a restarted worker still answers for the jobs of the one before it.
+import { readFileSync, statSync } from "node:fs";
+import { type Command, Option } from "commander";
+import { checkToken } from "../pod/auth.js";
+import { parseGpus } from "../pod/runtime.js";
+import type { GpuSelection } from "../runtime/docker/container-config.js";
+import { CliError } from "./errors.js";
+import { listenError, serveUntilSignal } from "./serve.js";
+
+interface PodServeOptions {
+  host: string;
+  port: number;
+  tokenFile?: string;
+  stateDir: string;
+  models?: string;
+  gpus: GpuSelection;
+  runtime: "docker" | "local";
+}
+
+export const TOKEN_ENV = "CACHEON_POD_TOKEN";
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new CliError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** The token from --token-file, else from the environment; one line when missing or too weak. */
+async function podToken(tokenFile: string | undefined): Promise<string> {
+  let raw: string;
+  let source: string;
+  if (tokenFile !== undefined) {
+    source = `--token-file ${tokenFile}`;
+    try {
+      raw = readFileSync(tokenFile, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CliError(
+        `cannot read ${source}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`,
+      );
+    }
+  } else {
+    const env = process.env[TOKEN_ENV];
+    if (env === undefined) throw new CliError(`give --token-file FILE or set ${TOKEN_ENV}`);
+    raw = env;
+    source = TOKEN_ENV;
+  }
+  try {
+    return checkToken(raw, source);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+function modelsDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {}
+  if (!isDir) throw new CliError(`--models ${dir} is not a directory`);
+  return dir;
+}
+
+export function registerPod(program: Command): void {
+  const pod = program
+    .command("pod")
+    .description("the GPU pod worker: runs a validator's eval jobs on this machine's GPUs");
+  pod
+    .command("serve")
+    .description(
+      [
+        "Serve the pod's HTTP API: a validator submits one eval job at a time (arena, seed, baseline,",
+        "candidates), follows its progress and fetches its EvalReport and server logs. Every route but",
+        "GET /health needs `Authorization: Bearer <token>`. Jobs are kept in the state directory; a job",
+        "that was running when a worker stopped is reported interrupted at the next start.",
+        "When listening it prints one line: cacheon pod listening on http://HOST:PORT",
+      ].join(" "),
+    )
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", parsePort, 8750)
+    .option(
+      "--token-file <file>",
+      `file holding the bearer token, at least 16 characters (default: $${TOKEN_ENV})`,
+    )
+    .option("--state-dir <dir>", "where jobs, events, reports and logs are kept", "./pod-state")
+    .option(
+      "--models <dir>",
+      "the model weights directory, mounted read-only into containers (required with --runtime docker)",
+    )
+    .option(
+      "--gpus <list>",
+      "GPUs a server gets: all, none or indices like 0,1,2,3",
+      (v: string) => {
+        try {
+          return parseGpus(v);
+        } catch (err) {
+          throw new CliError(`--gpus ${(err as Error).message}`);
+        }
+      },
+      "all" as GpuSelection,
+    )
+    .addOption(
+      new Option("--runtime <kind>", "docker (miners' images) or local (processes only, no Docker)")
+        .choices(["docker", "local"])
+        .default("docker"),
+    )
+    .addHelpText(
+      "after",
+      `\nThe API and the state directory: docs/validators/pod.md. Example:\n  openssl rand -hex 32 > pod.token && chmod 600 pod.token\n  cacheon pod serve --token-file pod.token --models /data/Qwen2.5-72B-Instruct --gpus 0,1,2,3`,
+    )
+    .action(async (opts: PodServeOptions) => {
+      const token = await podToken(opts.tokenFile);
+      const models = modelsDir(opts.models);
+      if (opts.runtime === "docker" && models === undefined)
+        throw new CliError("--runtime docker needs --models DIR (the model weights directory)");
+      // Loaded here, not at the top: --help and option errors need none of it.
+      const { claimStateDir, StateDirError } = await import("../pod/state.js");
+      const { createPodRuntime } = await import("../pod/runtime.js");
+      const { JobStore } = await import("../pod/jobs.js");
+      const { PodWorker } = await import("../pod/worker.js");
+      const { startPodServer } = await import("../pod/server.js");
+      const { loadVocabulary } = await import("../contract/tokenizer.js");
+      const { loadPromptPool } = await import("../arena/pool.js");
+      const log = (line: string) => process.stderr.write(`cacheon pod: ${line}\n`);
+
+      let state: ReturnType<typeof claimStateDir>;
+      try {
+        state = claimStateDir(opts.stateDir);
+      } catch (err) {
+        if (err instanceof StateDirError) throw new CliError(err.message);
+        throw new CliError(`--state-dir ${opts.stateDir}: ${(err as Error).message}`);
+      }
+      try {
+        let runtime: Awaited<ReturnType<typeof createPodRuntime>>;
+        try {
+          runtime = await createPodRuntime({
+            kind: opts.runtime,
+            modelsDir: models,
+            gpus: opts.gpus,
+            podId: state.podId,
+          });
+        } catch (err) {
+          throw new CliError(`--runtime ${opts.runtime}: ${(err as Error).message}`);
+        }
+        // What a killed worker left running goes first, then its jobs are marked interrupted.
+        await runtime.cleanup?.();
+        const store = new JobStore(opts.stateDir, log);
+        for (const job of store.recover()) log(`job ${job.id}: interrupted: ${job.error}`);
+        const worker = new PodWorker({
+          store,
+          runtime,
+          vocab: loadVocabulary(),
+          pool: loadPromptPool(),
+          log,
+        });
+        const server = await startPodServer({
+          host: opts.host,
+          port: opts.port,
+          token,
+          store,
+          worker,
+        }).catch((err: unknown) => {
+          throw listenError(err, opts.host, opts.port) ?? err;
+        });
+        serveUntilSignal(`cacheon pod listening on ${server.url}`, async () => {
+          await worker.close();
+          await server.close();
+          state.release();
+        });
+      } catch (err) {
+        state.release();
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,41 @@
+// The runtime a pod runs its servers with: Docker (the miners' images; reference servers and URLs
+// go to the local runtime) or local processes only (no Docker: tests, a laptop). The GPU list option.
+import type { GpuSelection } from "../runtime/docker/container-config.js";
+import { localRuntime } from "../runtime/local.js";
+import type { Runtime } from "../runtime/runtime.js";
+
+export interface PodRuntime extends Runtime {
+  /** Removes what a killed worker left behind (containers, networks); awaited before serving. */
+  cleanup?(): Promise<void>;
+}
+
+export const RUNTIME_KINDS = ["docker", "local"] as const;
+
+export interface PodRuntimeOptions {
+  kind: (typeof RUNTIME_KINDS)[number];
+  /** The model weights on the host; the Docker runtime mounts them read-only. */
+  modelsDir: string | undefined;
+  gpus: GpuSelection;
+  /** Labels what this pod starts, so a restarted pod cleans up only its own. */
+  podId: string;
+}
+
+/** Rejects with one line when the runtime cannot be had (no Docker engine). */
+export async function createPodRuntime(o: PodRuntimeOptions): Promise<PodRuntime> {
+  if (o.kind === "local") return localRuntime;
+  if (o.modelsDir === undefined) throw new Error("the docker runtime needs --models DIR");
+  // Loaded only here: dockerode is not needed by a local pod.
+  const { createDockerRuntime } = await import("../runtime/docker/runtime.js");
+  return createDockerRuntime({ modelsDir: o.modelsDir, gpus: o.gpus, podId: o.podId });
+}
+
+/** `all`, `none` or a comma-separated list of distinct GPU indices (`0,1,2,3`). */
+export function parseGpus(value: string): GpuSelection {
+  if (value === "all" || value === "none") return value;
+  const parts = value.split(",");
+  if (!parts.every((p) => /^\d{1,3}$/.test(p)))
+    throw new Error(`must be all, none or GPU indices like 0,1,2,3, got ${JSON.stringify(value)}`);
+  const ids = parts.map(Number);
+  if (new Set(ids).size !== ids.length) throw new Error(`names a GPU twice: ${value}`);
+  return ids;
+}

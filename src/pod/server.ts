@@ -1,0 +1,177 @@
+// The pod's HTTP API (docs/validators/pod.md): JSON in and out, every body parsed by its schema,
+// every error one line in `{error}`. GET /health is open; everything else needs the bearer token,
+// checked before anything else is read or run.
+import { createReadStream, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { formatZodIssues } from "../contract/json-file.js";
+import { bearerMatches } from "./auth.js";
+import { isJobId, type JobStore } from "./jobs.js";
+import { JobRequestSchema, type PodEvent } from "./schema.js";
+import type { PodWorker } from "./worker.js";
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface PodServerOptions {
+  host: string;
+  port: number;
+  token: string;
+  store: JobStore;
+  worker: PodWorker;
+}
+
+export interface PodServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** Extra fields of the error body, and extra headers. */
+    readonly extra: { body?: Record<string, string>; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
+  res.end(text);
+}
+
+function sendFile(res: ServerResponse, file: string, type: string): void {
+  res.writeHead(200, {
+    "content-type": type,
+    "content-length": statSync(file).size,
+    "cache-control": "no-store",
+  });
+  createReadStream(file).pipe(res);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_LIMIT)
+      throw new HttpError(413, `the body is over ${BODY_LIMIT} bytes`, {
+        headers: { connection: "close" },
+      });
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch (err) {
+    throw new HttpError(400, `the body is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Streams the job's events: all so far, then each new one until the job ends. */
+function streamEvents(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: JobStore,
+  id: string,
+): void {
+  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+  const write = (e: PodEvent) => res.write(`${JSON.stringify(e)}\n`);
+  const follow = store.follow(id, (e) => {
+    write(e);
+    if (e.type === "job-end") res.end();
+  });
+  if (!follow) return void res.end();
+  for (const e of follow.past) write(e);
+  if (!follow.live) return void res.end();
+  req.socket.once("close", follow.stop);
+}
+
+export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
+  const { store, worker } = o;
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? "GET";
+    const path = new URL(req.url ?? "/", "http://pod").pathname;
+    const allow = (...methods: string[]) => {
+      if (!methods.includes(method))
+        throw new HttpError(405, `${method} ${path}: use ${methods.join(" or ")}`);
+    };
+    if (path === "/health") {
+      allow("GET");
+      return sendJson(res, 200, { ok: true, busy: worker.running !== null });
+    }
+    if (!bearerMatches(o.token, req.headers.authorization))
+      throw new HttpError(401, "missing or wrong bearer token", {
+        headers: { "www-authenticate": 'Bearer realm="cacheon-pod"' },
+      });
+    if (path === "/v1/jobs") {
+      allow("GET", "POST");
+      if (method === "GET") return sendJson(res, 200, { jobs: store.list() });
+      const parsed = JobRequestSchema.safeParse(await readJson(req));
+      if (!parsed.success) throw new HttpError(400, formatZodIssues(parsed.error));
+      const submitted = worker.submit(parsed.data);
+      if ("running" in submitted)
+        throw new HttpError(409, `the pod is busy with job ${submitted.running}`, {
+          body: { running: submitted.running },
+        });
+      return sendJson(res, 202, submitted);
+    }
+    const m = /^\/v1\/jobs\/([^/]+)(?:\/(events|report|cancel|logs\/([^/]+)))?$/.exec(path);
+    const id = m?.[1] ?? "";
+    if (!m) throw new HttpError(404, `no route ${method} ${path}`);
+    const job = isJobId(id) ? store.get(id) : undefined;
+    if (!job) throw new HttpError(404, `no job ${id}`);
+    const what = m[2];
+    if (what === "cancel") {
+      allow("POST");
+      if (!worker.cancel(id)) throw new HttpError(409, `job ${id} is not running (${job.status})`);
+      return sendJson(res, 202, { id });
+    }
+    allow("GET");
+    if (what === undefined) return sendJson(res, 200, job);
+    if (what === "events") return streamEvents(req, res, store, id);
+    if (what === "report") {
+      const file = store.reportFile(id);
+      if (!file) throw new HttpError(404, `job ${id} has no report (${job.status})`);
+      return sendFile(res, file, "application/json");
+    }
+    const server = decodeURIComponent(m[3] ?? "");
+    const file = store.logFile(id, server);
+    if (!file) throw new HttpError(404, `job ${id} has no log of server ${server}`);
+    return sendFile(res, file, "text/plain; charset=utf-8");
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (err instanceof HttpError) {
+        for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
+        return sendJson(res, err.status, { error: err.message, ...err.extra.body });
+      }
+      sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  return {
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
