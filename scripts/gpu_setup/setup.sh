@@ -176,7 +176,11 @@ install_docker() {
     run apt-get update
     run apt-get install -y docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin
   fi
-  run systemctl enable --now docker
+  if systemctl is-active --quiet docker && systemctl is-enabled --quiet docker; then
+    ok "Docker is running and starts at boot"
+  else
+    run systemctl enable --now docker
+  fi
   if ! ((DRY_RUN)) && ! docker compose version >/dev/null 2>&1; then
     warn "this engine has no 'docker compose': install docker-compose-plugin (docker.com's repository) or docker-compose-v2 (Ubuntu) to run docker-compose.gpu.yml"
   fi
@@ -255,15 +259,12 @@ smoke_test() {
 }
 
 next_steps() {
-  local gid
-  gid=$(getent group docker | cut -d : -f 3 || true)
-  [[ -n $gid ]] || gid='$(getent group docker | cut -d: -f3)'
   cat <<EOF
 
 Next steps, in a checkout of cacheon on this host (docs/validators/docker.md):
-  cp .env.example .env      # set CACHEON_MODELS_DIR=$MODELS and DOCKER_GID=$gid
-  mkdir -p secrets && openssl rand -hex 32 > secrets/pod_token
-  chown 1000 secrets/pod_token && chmod 0400 secrets/pod_token   # the same token goes to the validator
+  cp .env.example .env      # set CACHEON_MODELS_DIR=$MODELS
+  mkdir -p secrets && openssl rand -hex 32 > secrets/pod_token && chmod 0400 secrets/pod_token
+  # the same token goes to the validator's host
   docker compose -f docker-compose.gpu.yml up -d --build
   curl -s http://127.0.0.1:8750/health
 Then open port 8750 to the validator's address only.

@@ -34,11 +34,15 @@ describe("interpolate (compose's variable rules, used by these tests)", () => {
     ["SET", "x"],
     ["EMPTY", ""],
   ]);
+  // `${body}` as compose writes it.
+  const ref = (body: string) => `\${${body}}`;
   it("takes the value, the default where unset (or empty with ':'), and fails on '?'", () => {
-    expect(interpolate("${SET}/${SET:-d}", vars)).toBe("x/x");
-    expect(interpolate("${NONE:-d} ${EMPTY:-d} ${EMPTY-d}", vars)).toBe("d d ");
-    expect(() => interpolate("${NONE:?set NONE}", vars)).toThrow("NONE: set NONE");
-    expect(() => interpolate("${EMPTY:?set it}", vars)).toThrow("EMPTY: set it");
+    expect(interpolate(`${ref("SET")}/${ref("SET:-d")}`, vars)).toBe("x/x");
+    expect(interpolate(`${ref("NONE:-d")} ${ref("EMPTY:-d")} ${ref("EMPTY-d")}`, vars)).toBe(
+      "d d ",
+    );
+    expect(() => interpolate(ref("NONE:?set NONE"), vars)).toThrow("NONE: set NONE");
+    expect(() => interpolate(ref("EMPTY:?set it"), vars)).toThrow("EMPTY: set it");
   });
 });
 
@@ -88,10 +92,14 @@ describe("docker-compose.gpu.yml (the GPU pod)", () => {
     expect(pod.ports).toBeUndefined();
   });
 
-  it("mounts the host's Docker socket and joins the group that may use it", () => {
+  it("mounts the host's Docker socket", () => {
     const socket = mountAt(pod, "/var/run/docker.sock");
     expect(socket).toMatchObject({ type: "bind", source: "/var/run/docker.sock" });
-    expect(pod.group_add).toEqual([env.get("DOCKER_GID")]);
+  });
+
+  it("may set the host firewall rule for each candidate: root with NET_ADMIN", () => {
+    expect(pod.user).toBe("root");
+    expect(pod.cap_add).toEqual(["NET_ADMIN"]);
   });
 
   it("mounts the weights read-only at the host's own path, the one --models names", () => {
@@ -164,9 +172,11 @@ describe("docker-compose.yml (the CPU host)", () => {
     });
   });
 
-  it("keeps the network bridged and the Docker socket out", () => {
+  it("keeps the network bridged, the Docker socket out and the image's unprivileged user", () => {
     expect(validator.network_mode).toBeUndefined();
     expect(validator.volumes?.some((v) => v.source.includes("docker.sock"))).toBe(false);
+    expect(validator.user).toBeUndefined();
+    expect(validator.cap_add).toBeUndefined();
   });
 });
 

@@ -28,7 +28,7 @@ describe("docker/Dockerfile", () => {
     expect(stages).toHaveLength(2);
     expect(globalArgs).toHaveLength(1);
     expect(globalArgs[0]).toMatch(/^NODE_IMAGE=node:20-bookworm-slim@sha256:[0-9a-f]{64}$/);
-    for (const stage of stages) expect(stage.from.split(/\s+/)[0]).toBe("${NODE_IMAGE}");
+    for (const stage of stages) expect(stage.from.split(/\s+/)[0]).toBe(`\${NODE_IMAGE}`);
   });
 
   it("starts the CLI that the build writes and package.json names", () => {
@@ -72,6 +72,10 @@ describe("docker/Dockerfile", () => {
     expect(copies).toMatch(/--from=build \/app\/dist /);
     expect(contextCopies(runtime)).toContain("data");
     expect(args(build, "RUN").join("\n")).toContain("npm prune --omit=dev");
+  });
+
+  it("has iptables for the pod's host firewall rules", () => {
+    expect(args(runtime, "RUN").join("\n")).toMatch(/apt-get install .*\biptables\b/);
   });
 
   it("runs as the base image's unprivileged user", () => {

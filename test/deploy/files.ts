@@ -73,7 +73,8 @@ export interface Service {
   network_mode?: string;
   ports?: unknown;
   deploy?: unknown;
-  group_add?: string[];
+  user?: string;
+  cap_add?: string[];
   init?: boolean;
   restart?: string;
   healthcheck?: { test: string[] };
