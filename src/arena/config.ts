@@ -11,7 +11,7 @@ import { isPinnedImage } from "../runtime/image-ref.js";
 export class ArenaError extends Error {}
 
 /** The port a server listens on inside its container (DESIGN §2.1, `PORT=8000`). */
-const SERVER_PORT = 8000;
+export const SERVER_PORT = 8000;
 const Ms = z.number().int().positive().max(3_600_000);
 
 const V1_MODEL = "Qwen/Qwen2.5-72B-Instruct";
