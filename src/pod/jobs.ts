@@ -194,6 +194,7 @@ export class JobStore {
         error: `the pod worker stopped while this job ran (${finished} of ${servers.length} servers had finished)`,
       };
       this.save(ended);
+      this.closeCutLine(job.id);
       this.append(job.id, this.endEvent(ended));
       recovered.push(ended);
     }
@@ -246,6 +247,12 @@ export class JobStore {
       } catch {}
     }
     return events;
+  }
+
+  /** Ends a last line that a kill cut short, so the next event starts a line of its own. */
+  private closeCutLine(id: string): void {
+    const file = this.eventsFile(id);
+    if (existsSync(file) && !readFileSync(file, "utf8").endsWith("\n")) appendFileSync(file, "\n");
   }
 
   private endEvent(job: JobStatus): PodEvent {
