@@ -1,6 +1,10 @@
 // The compose files of the CPU host and the GPU pod, read as compose reads them with .env.example's
 // values: what the pod and the validator need to work and to stay contained.
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { closedPort } from "../helpers/ports.js";
 import {
   type Compose,
   composeVariables,
@@ -135,8 +139,35 @@ describe("docker-compose.gpu.yml (the GPU pod)", () => {
 
   it("checks health on the port it serves, without the token", () => {
     const test = pod.healthcheck?.test ?? [];
-    expect(test[0]).toBe("CMD");
-    expect(test.join(" ")).toContain(`http://127.0.0.1:${flag(pod.command, "--port")}/health`);
+    expect(test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
+    expect(test[3]).toContain(`http://127.0.0.1:${flag(pod.command, "--port")}/health`);
+  });
+
+  it("has a healthcheck that passes on a 200 only, a refused connection included", async () => {
+    const script = pod.healthcheck?.test[3] ?? "";
+    let status = 200;
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === "/health" ? status : 404).end('{"ok":true,"busy":false}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    // The server answers from this process, so the check runs beside it, not blocking it.
+    const check = (to: number) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ["-e", script.replace(":8750/", `:${to}/`)], {
+          stdio: "ignore",
+          timeout: 10_000,
+        });
+        child.on("exit", (code) => resolve(code));
+      });
+    try {
+      expect(await check(port)).toBe(0);
+      status = 503;
+      expect(await check(port)).toBe(1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    expect(await check(await closedPort())).toBe(1);
   });
 });
 
