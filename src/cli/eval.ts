@@ -12,11 +12,16 @@ import { StoredOutputError } from "../eval/outputs.js";
 import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
+import { createPodRuntime, parseGpus } from "../pod/runtime.js";
+import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { parseImageRef } from "../runtime/image-ref.js";
 import { localRuntime } from "../runtime/local.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
 import { CliError } from "./errors.js";
+import { runSessionOnPod } from "./eval-pod.js";
 import { evalProgress } from "./eval-progress.js";
+import { podToken, TOKEN_ENV } from "./pod.js";
 import { formatTable } from "./table.js";
 import { formatVerdict } from "./verdict.js";
 
@@ -88,9 +93,11 @@ export interface SessionCliOptions {
   incumbent?: string;
   quiet?: boolean;
   out?: string;
+  /** Default: the local runtime (URLs and reference servers). */
+  runtime?: Runtime;
 }
 
-/** Runs a session with the local runtime, Ctrl-C cancelling it cleanly; writes --out. */
+/** Runs a session in this process, Ctrl-C cancelling it cleanly; writes --out. */
 export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
@@ -102,7 +109,7 @@ export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
       seed: o.seed,
       baseline: o.baseline,
       candidates: o.candidates,
-      runtime: localRuntime,
+      runtime: o.runtime ?? localRuntime,
       vocab: loadVocabulary(),
       pool: loadPromptPool(),
       incumbent: o.incumbent,
@@ -117,12 +124,48 @@ export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
   }
 }
 
+function gpusOption(value: string): GpuSelection {
+  try {
+    return parseGpus(value);
+  } catch (err) {
+    throw new CliError(`--gpus ${(err as Error).message}`);
+  }
+}
+
+/** In this process: the Docker runtime when a server is an image, else local processes. */
+async function runSessionHere(
+  session: SessionCliOptions,
+  opts: Pick<EvalCliOptions, "models" | "gpus">,
+): Promise<EvalReport> {
+  const specs = [session.baseline, ...session.candidates].map((s) => s.spec);
+  if (!specs.some((s) => s.kind === "image")) return runSessionCli(session);
+  if (opts.models === undefined)
+    throw new CliError("docker:// servers need --models DIR (the weights, mounted read-only)");
+  const runtime = await createPodRuntime({
+    kind: "docker",
+    modelsDir: opts.models,
+    gpus: opts.gpus,
+    podId: `eval-${process.pid}`,
+  }).catch((err: Error) => {
+    throw new CliError(err.message);
+  });
+  try {
+    return await runSessionCli({ ...session, runtime });
+  } finally {
+    await runtime.cleanup?.();
+  }
+}
+
 interface EvalCliOptions {
   baseline: string;
   candidate: NamedServer[];
   seed?: string;
   arena?: Arena;
   king?: string;
+  models?: string;
+  gpus: GpuSelection;
+  pod?: string;
+  podTokenFile?: string;
   out?: string;
   quiet?: boolean;
 }
@@ -133,36 +176,57 @@ export function registerEval(program: Command): void {
     .description(
       "run one eval session as a validator does: the baseline, then each candidate on the same prompts; prints the verdict (TTFT, throughput, gains, gate, score, who would be king) and writes the EvalReport",
     )
-    .requiredOption("--baseline <server>", "the baseline: an http(s) URL or reference:PROFILE")
+    .requiredOption(
+      "--baseline <server>",
+      "the baseline: an http(s) URL, reference:PROFILE or docker://IMAGE@sha256:DIGEST",
+    )
     .option(
       "--candidate <name=server>",
-      "a candidate, NAME=URL or NAME=reference:PROFILE[:VARIANT]; repeat for more",
+      "a candidate, NAME=URL, NAME=reference:PROFILE[:VARIANT] or NAME=docker://IMAGE@sha256:DIGEST; repeat for more",
       (v: string, prev: NamedServer[]) => parseCandidate(v, prev),
       [] as NamedServer[],
     )
     .option("--seed <hex>", "session seed, e.g. a block hash (default: random)", seedOption)
     .option("--arena <v1|local|file>", "arena preset or JSON file (default: v1)", arenaOption)
     .option("--king <name>", "the candidate that is king now (challengers must beat it by m0)")
+    .option(
+      "--models <dir>",
+      "the model weights directory, mounted read-only into docker:// servers (needed for them)",
+    )
+    .option(
+      "--gpus <all|none|ids>",
+      "GPUs docker:// servers get: all, none or 0,1,2,3",
+      gpusOption,
+      "all",
+    )
+    .option("--pod <url>", "run the session on a GPU pod (cacheon pod serve) instead of here")
+    .option("--pod-token-file <file>", `the pod's bearer token (default: $${TOKEN_ENV})`)
     .option("--out <file>", "write the EvalReport JSON here")
     .option("--quiet", "no progress on stderr")
     .addHelpText(
       "after",
-      "\nServers: an http(s) URL of a running OpenAI-compatible server, or reference:PROFILE[:VARIANT]\nfor a local `cacheon reference serve` process (profiles baseline, fast, slow, instant or a JSON\nfile; variants none, ties, diverge). Exits 0 when the session ran, 1 when the baseline failed.",
+      "\nServers: an http(s) URL of a running OpenAI-compatible server; reference:PROFILE[:VARIANT]\nfor a local `cacheon reference serve` process (profiles baseline, fast, slow, instant or a JSON\nfile; variants none, ties, diverge); docker://IMAGE@sha256:DIGEST for a container image, pulled\nby digest and run isolated on this machine's Docker engine (needs --models) or on --pod.\nExits 0 when the session ran, 1 when the baseline failed.",
     )
     .action(async (opts: EvalCliOptions) => {
       if (opts.candidate.length === 0) throw new CliError("give at least one --candidate NAME=URL");
       if (opts.king && !opts.candidate.some((c) => c.name === opts.king))
         throw new CliError(`--king ${opts.king} is not one of the candidates`);
-      const seed = opts.seed ?? randomSeed();
-      const report = await runSessionCli({
+      const session: SessionCliOptions = {
         arena: opts.arena ?? arenaOption("v1"),
-        seed,
+        seed: opts.seed ?? randomSeed(),
         baseline: { name: "baseline", spec: parseServerSpec(opts.baseline, "--baseline") },
         candidates: opts.candidate,
         incumbent: opts.king,
         quiet: opts.quiet,
         out: opts.out,
-      });
+      };
+      const report = opts.pod
+        ? await runSessionOnPod({
+            ...session,
+            pod: opts.pod,
+            token: await podToken(opts.podTokenFile),
+          })
+        : await runSessionHere(session, opts);
       process.stdout.write(`${formatVerdict(report)}\n`);
       if (opts.out) process.stdout.write(`Report: ${opts.out}\n`);
       if (report.status !== "ok") process.exitCode = 1;

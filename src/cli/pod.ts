@@ -29,7 +29,7 @@ function parsePort(value: string): number {
 }
 
 /** The token from --token-file, else from the environment; one line when missing or too weak. */
-async function podToken(tokenFile: string | undefined): Promise<string> {
+export async function podToken(tokenFile: string | undefined): Promise<string> {
   let raw: string;
   let source: string;
   if (tokenFile !== undefined) {
