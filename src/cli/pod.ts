@@ -28,14 +28,17 @@ function parsePort(value: string): number {
   return n;
 }
 
-/** The token from --token-file, else from the environment; one line when missing or too weak. */
-export async function podToken(tokenFile: string | undefined): Promise<string> {
+/**
+ * The token from the file named by `flag`, else from $CACHEON_POD_TOKEN; one line when it is
+ * missing or too weak. `cacheon eval --pod` shares it (flag --pod-token-file).
+ */
+export function podToken(file: string | undefined, flag = "--token-file"): string {
   let raw: string;
   let source: string;
-  if (tokenFile !== undefined) {
-    source = `--token-file ${tokenFile}`;
+  if (file !== undefined) {
+    source = `${flag} ${file}`;
     try {
-      raw = readFileSync(tokenFile, "utf8");
+      raw = readFileSync(file, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new CliError(
@@ -44,7 +47,7 @@ export async function podToken(tokenFile: string | undefined): Promise<string> {
     }
   } else {
     const env = process.env[TOKEN_ENV];
-    if (env === undefined) throw new CliError(`give --token-file FILE or set ${TOKEN_ENV}`);
+    if (env === undefined) throw new CliError(`give ${flag} FILE or set ${TOKEN_ENV}`);
     raw = env;
     source = TOKEN_ENV;
   }
@@ -113,7 +116,7 @@ export function registerPod(program: Command): void {
       `\nThe API and the state directory: docs/validators/pod.md. Example:\n  openssl rand -hex 32 > pod.token && chmod 600 pod.token\n  cacheon pod serve --token-file pod.token --models /data/Qwen2.5-72B-Instruct --gpus 0,1,2,3`,
     )
     .action(async (opts: PodServeOptions) => {
-      const token = await podToken(opts.tokenFile);
+      const token = podToken(opts.tokenFile);
       const models = modelsDir(opts.models);
       if (opts.runtime === "docker" && models === undefined)
         throw new CliError("--runtime docker needs --models DIR (the model weights directory)");
