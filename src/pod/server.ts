@@ -74,12 +74,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /** Streams the job's events: all so far, then each new one until the job ends. */
-function streamEvents(
-  req: IncomingMessage,
-  res: ServerResponse,
-  store: JobStore,
-  id: string,
-): void {
+function streamEvents(res: ServerResponse, store: JobStore, id: string): void {
   res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
   const write = (e: PodEvent) => res.write(`${JSON.stringify(e)}\n`);
   const follow = store.follow(id, (e) => {
@@ -89,7 +84,7 @@ function streamEvents(
   if (!follow) return void res.end();
   for (const e of follow.past) write(e);
   if (!follow.live) return void res.end();
-  req.socket.once("close", follow.stop);
+  res.once("close", follow.stop);
 }
 
 export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
@@ -135,7 +130,7 @@ export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
     }
     allow("GET");
     if (what === undefined) return sendJson(res, 200, job);
-    if (what === "events") return streamEvents(req, res, store, id);
+    if (what === "events") return streamEvents(res, store, id);
     if (what === "report") {
       const file = store.reportFile(id);
       if (!file) throw new HttpError(404, `job ${id} has no report (${job.status})`);

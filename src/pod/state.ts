@@ -6,13 +6,29 @@ import { join } from "node:path";
 
 export class StateDirError extends Error {}
 
-function alive(pid: number): boolean {
+/** When the process started (Linux: clock ticks since boot), or "" where that cannot be read. */
+function startTime(pid: number): string {
+  try {
+    // Field 22 of /proc/PID/stat; the fields after the command's closing parenthesis start at 3.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Whether the lock's process still runs. Its start time tells a live worker from another process
+ * that got the same pid since, as a restarted container does (its pids start over).
+ */
+function holderAlive(pid: number, start: string): boolean {
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  return start === "" || startTime(pid) === start;
 }
 
 /** Takes the state directory for this process: its pod id, and `release` for a clean exit. */
@@ -20,12 +36,11 @@ export function claimStateDir(dir: string): { podId: string; release: () => void
   mkdirSync(dir, { recursive: true });
   const lock = join(dir, "pod.lock");
   if (existsSync(lock)) {
-    const pid = Number(readFileSync(lock, "utf8").trim());
-    // A lock naming this very pid is a stale one from an earlier run in a fresh container.
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+    const [pid = "", start = ""] = readFileSync(lock, "utf8").trim().split(" ");
+    if (/^\d+$/.test(pid) && holderAlive(Number(pid), start))
       throw new StateDirError(`state dir ${dir} is in use by another pod worker (pid ${pid})`);
   }
-  writeFileSync(lock, `${process.pid}\n`);
+  writeFileSync(lock, `${process.pid} ${startTime(process.pid)}\n`);
   const idFile = join(dir, "pod-id");
   if (!existsSync(idFile)) writeFileSync(idFile, `pod-${randomBytes(4).toString("hex")}\n`);
   const podId = readFileSync(idFile, "utf8").trim();

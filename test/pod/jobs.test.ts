@@ -171,11 +171,16 @@ describe("the state directory", () => {
     expect(claimStateDir(dir).podId).toBe(first.podId);
   });
 
-  it("takes over the lock of a worker that died", () => {
+  it("takes over the lock of a worker that died, also where its pid was reused", () => {
     const dir = tmp();
     // Far above any pid limit: no such process.
-    writeFileSync(join(dir, "pod.lock"), "2147483646\n");
+    writeFileSync(join(dir, "pod.lock"), "2147483646 12345\n");
     expect(() => claimStateDir(dir)).not.toThrow();
-    expect(readFileSync(join(dir, "pod.lock"), "utf8").trim()).toBe(String(process.pid));
+    expect(readFileSync(join(dir, "pod.lock"), "utf8")).toMatch(
+      new RegExp(`^${process.pid} \\d+\n$`),
+    );
+    // A live process that started at another time than the lock says: a new process, same pid.
+    writeFileSync(join(dir, "pod.lock"), `${process.ppid} 1\n`);
+    expect(() => claimStateDir(dir)).not.toThrow();
   });
 });

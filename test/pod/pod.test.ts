@@ -116,6 +116,14 @@ describe.sequential("cacheon pod serve", () => {
     expect(jobsOnDisk()).toBe(0);
   });
 
+  it("refuses a second worker on the same state directory", async () => {
+    await expect(startPod(state)).rejects.toThrow(
+      new RegExp(
+        `exited \\(2\\) .*state dir ${state} is in use by another pod worker \\(pid ${pod.child.pid}\\)`,
+      ),
+    );
+  });
+
   it("refuses bad bodies with 400 naming the field, and unknown routes and jobs", async () => {
     const post = (body: string) =>
       fetch(`${pod.url}/v1/jobs`, {
