@@ -280,6 +280,26 @@ describe.sequential("cacheon pod serve", () => {
     );
   }, 60_000);
 
+  it("cancels the job on the pod when runSessionOnPod hears Ctrl-C, and returns its report", async () => {
+    const running = runSessionOnPod({
+      pod: pod.url,
+      token: TOKEN,
+      arena: tinyArena(),
+      seed: "0x5eed",
+      baseline: { name: "baseline", spec: ref("slow") },
+      candidates: [{ name: "a", spec: ref("slow") }],
+      quiet: true,
+    });
+    // Its handler is in place once the job is submitted; nothing else in this process has one.
+    while (process.listenerCount("SIGINT") === 0) await new Promise((r) => setTimeout(r, 20));
+    process.emit("SIGINT");
+    const report = await running;
+    expect(report.status).toBe("cancelled");
+    expect(report.candidates[0]?.failure?.kind).toBe("not_run");
+    expect((await client().list())[0]?.status).toBe("cancelled");
+    expect(process.listenerCount("SIGINT")).toBe(0);
+  }, 30_000);
+
   it("stops on SIGTERM and frees its state directory", async () => {
     expect(await pod.stop()).toBe(0);
     expect(existsSync(join(state, "pod.lock"))).toBe(false);
