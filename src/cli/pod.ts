@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { checkToken } from "../pod/auth.js";
-import { parseGpus } from "../pod/runtime.js";
+import { parseGpus, RUNTIME_KINDS } from "../pod/runtime.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { CliError } from "./errors.js";
 import { listenError, serveUntilSignal } from "./serve.js";
@@ -16,7 +16,7 @@ interface PodServeOptions {
   stateDir: string;
   models?: string;
   gpus: GpuSelection;
-  runtime: "docker" | "local";
+  runtime: (typeof RUNTIME_KINDS)[number];
 }
 
 export const TOKEN_ENV = "CACHEON_POD_TOKEN";
@@ -108,7 +108,7 @@ export function registerPod(program: Command): void {
     )
     .addOption(
       new Option("--runtime <kind>", "docker (miners' images) or local (processes only, no Docker)")
-        .choices(["docker", "local"])
+        .choices(RUNTIME_KINDS)
         .default("docker"),
     )
     .addHelpText(

@@ -166,7 +166,6 @@ export const EvalProgressSchema = z.discriminatedUnion("type", [
   }),
 ]) satisfies z.ZodType<EvalProgress>;
 export const JOB_STATUSES = ["running", "done", "failed", "cancelled", "interrupted"] as const;
-export type JobState = (typeof JOB_STATUSES)[number];
 
 /** The job's own events around the session's: its start, and its end (the stream's last line). */
 export const JobEventSchema = z.discriminatedUnion("type", [
