@@ -1,5 +1,23 @@
 // Parsers for command-line values: each turns a bad value into a one-line CliError.
+import { type GpuSelection, parseGpus } from "../runtime/docker/container-config.js";
 import { CliError } from "./errors.js";
+
+/** `--port`: 0 to 65535 (0: any free port). */
+export function parsePort(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new CliError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** `--gpus`: all, none or distinct GPU indices. */
+export function parseGpusOption(value: string): GpuSelection {
+  try {
+    return parseGpus(value);
+  } catch (err) {
+    throw new CliError(`--gpus ${(err as Error).message}`);
+  }
+}
 
 /** An http(s) base URL without a trailing slash. */
 export function parseEndpoint(value: string): string {

@@ -12,12 +12,13 @@ import { StoredOutputError } from "../eval/outputs.js";
 import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
-import { createPodRuntime, parseGpus } from "../pod/runtime.js";
+import { createPodRuntime } from "../pod/runtime.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { parseImageRef } from "../runtime/image-ref.js";
 import { localRuntime } from "../runtime/local.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
+import { parseGpusOption } from "./args.js";
 import { CliError } from "./errors.js";
 import { runSessionOnPod } from "./eval-pod.js";
 import { evalProgress } from "./eval-progress.js";
@@ -124,14 +125,6 @@ export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
   }
 }
 
-function gpusOption(value: string): GpuSelection {
-  try {
-    return parseGpus(value);
-  } catch (err) {
-    throw new CliError(`--gpus ${(err as Error).message}`);
-  }
-}
-
 /** In this process: the Docker runtime when a server is an image, else local processes. */
 async function runSessionHere(
   session: SessionCliOptions,
@@ -196,7 +189,7 @@ export function registerEval(program: Command): void {
     .option(
       "--gpus <all|none|ids>",
       "GPUs docker:// servers get: all, none or 0,1,2,3",
-      gpusOption,
+      parseGpusOption,
       "all",
     )
     .option("--pod <url>", "run the session on a GPU pod (cacheon pod serve) instead of here")

@@ -4,8 +4,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { checkToken } from "../pod/auth.js";
-import { parseGpus, RUNTIME_KINDS } from "../pod/runtime.js";
+import { FIREWALL_MODES, RUNTIME_KINDS } from "../pod/runtime.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
+import { parseGpusOption, parsePort } from "./args.js";
 import { CliError } from "./errors.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
@@ -17,16 +18,10 @@ interface PodServeOptions {
   models?: string;
   gpus: GpuSelection;
   runtime: (typeof RUNTIME_KINDS)[number];
+  firewall: (typeof FIREWALL_MODES)[number];
 }
 
 export const TOKEN_ENV = "CACHEON_POD_TOKEN";
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535)
-    throw new CliError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 /**
  * The token from the file named by `flag`, else from $CACHEON_POD_TOKEN; one line when it is
@@ -97,19 +92,21 @@ export function registerPod(program: Command): void {
     .option(
       "--gpus <list>",
       "GPUs a server gets: all, none or indices like 0,1,2,3",
-      (v: string) => {
-        try {
-          return parseGpus(v);
-        } catch (err) {
-          throw new CliError(`--gpus ${(err as Error).message}`);
-        }
-      },
+      parseGpusOption,
       "all" as GpuSelection,
     )
     .addOption(
       new Option("--runtime <kind>", "docker (miners' images) or local (processes only, no Docker)")
         .choices(RUNTIME_KINDS)
         .default("docker"),
+    )
+    .addOption(
+      new Option(
+        "--firewall <mode>",
+        "host firewall rule per candidate network, so containers cannot open connections to this host: iptables (required), auto (iptables when usable, else a warning), off",
+      )
+        .choices(FIREWALL_MODES)
+        .default("auto"),
     )
     .addHelpText(
       "after",
@@ -145,10 +142,15 @@ export function registerPod(program: Command): void {
             modelsDir: models,
             gpus: opts.gpus,
             podId: state.podId,
+            firewall: opts.firewall,
           });
         } catch (err) {
           throw new CliError(`--runtime ${opts.runtime}: ${(err as Error).message}`);
         }
+        if (runtime.firewall?.enabled === false)
+          log(
+            "WARNING: no host firewall (iptables is not usable here): candidates can open connections to services listening on this host's bridge addresses",
+          );
         // What a killed worker left running goes first, then its jobs are marked interrupted.
         await runtime.cleanup?.();
         const store = new JobStore(opts.stateDir, log);

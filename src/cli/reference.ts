@@ -9,6 +9,7 @@ import {
   type SpeedProfile,
 } from "../reference/profile.js";
 import type { ReferenceServer } from "../reference/server.js";
+import { parsePort } from "./args.js";
 import { CliError } from "./errors.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
@@ -21,13 +22,6 @@ interface ServeOptions {
   servedModelName: string;
   seed: number;
   recordTimings?: boolean;
-}
-
-function parsePort(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isInteger(n) || n > 65535)
-    throw new CliError(`--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
-  return n;
 }
 
 function parseProfileOption(value: string): SpeedProfile {

@@ -5,11 +5,15 @@ import { localRuntime } from "../runtime/local.js";
 import type { Runtime } from "../runtime/runtime.js";
 
 export interface PodRuntime extends Runtime {
+  /** The Docker runtime's host firewall (absent for local processes). */
+  readonly firewall?: { readonly enabled: boolean };
   /** Removes what a killed worker left behind (containers, networks); awaited before serving. */
   cleanup?(): Promise<void>;
 }
 
 export const RUNTIME_KINDS = ["docker", "local"] as const;
+
+export const FIREWALL_MODES = ["auto", "iptables", "off"] as const;
 
 export interface PodRuntimeOptions {
   kind: (typeof RUNTIME_KINDS)[number];
@@ -18,6 +22,8 @@ export interface PodRuntimeOptions {
   gpus: GpuSelection;
   /** Labels what this pod starts, so a restarted pod cleans up only its own. */
   podId: string;
+  /** The Docker runtime's host firewall (default auto). */
+  firewall?: (typeof FIREWALL_MODES)[number];
 }
 
 /** Rejects with one line when the runtime cannot be had (no Docker engine). */
@@ -26,16 +32,10 @@ export async function createPodRuntime(o: PodRuntimeOptions): Promise<PodRuntime
   if (o.modelsDir === undefined) throw new Error("the docker runtime needs --models DIR");
   // Loaded only here: dockerode is not needed by a local pod.
   const { createDockerRuntime } = await import("../runtime/docker/runtime.js");
-  return createDockerRuntime({ modelsDir: o.modelsDir, gpus: o.gpus, podId: o.podId });
-}
-
-/** `all`, `none` or a comma-separated list of distinct GPU indices (`0,1,2,3`). */
-export function parseGpus(value: string): GpuSelection {
-  if (value === "all" || value === "none") return value;
-  const parts = value.split(",");
-  if (!parts.every((p) => /^\d{1,3}$/.test(p)))
-    throw new Error(`must be all, none or GPU indices like 0,1,2,3, got ${JSON.stringify(value)}`);
-  const ids = parts.map(Number);
-  if (new Set(ids).size !== ids.length) throw new Error(`names a GPU twice: ${value}`);
-  return ids;
+  return createDockerRuntime({
+    modelsDir: o.modelsDir,
+    gpus: o.gpus,
+    podId: o.podId,
+    firewall: o.firewall,
+  });
 }

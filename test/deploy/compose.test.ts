@@ -89,6 +89,7 @@ describe("docker-compose.gpu.yml (the GPU pod)", () => {
     expect(flag(pod.command, "--token-file")).toBe("/run/secrets/pod_token");
     expect(flag(pod.command, "--gpus")).toBe("all");
     expect(flag(pod.command, "--runtime")).toBe("docker");
+    expect(flag(pod.command, "--firewall")).toBe("iptables");
   });
 
   it("shares the host's network and so publishes no ports", () => {

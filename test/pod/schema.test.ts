@@ -6,7 +6,6 @@ import { arenaPreset } from "../../src/arena/index.js";
 import { formatZodIssues } from "../../src/contract/json-file.js";
 import { bearerMatches, checkToken, MIN_TOKEN_LENGTH } from "../../src/pod/auth.js";
 import { applyEvent, interruptedServers, pendingServers } from "../../src/pod/jobs.js";
-import { parseGpus } from "../../src/pod/runtime.js";
 import {
   type JobRequest,
   JobRequestSchema,
@@ -14,6 +13,7 @@ import {
   jobSession,
   type PodEvent,
 } from "../../src/pod/schema.js";
+import { parseGpus } from "../../src/runtime/docker/container-config.js";
 import { tinyArena, tinyArenaFile } from "../helpers/arenas.js";
 
 const ref = { kind: "reference", profile: "instant" } as const;

@@ -25,6 +25,17 @@ export const DEFAULT_LIMITS: ContainerLimits = {
 /** Which GPUs a container gets: all of the host's, none (tests, CPU hosts), or these indices. */
 export type GpuSelection = "all" | "none" | readonly number[];
 
+/** `all`, `none` or a comma-separated list of distinct GPU indices (`0,1,2,3`). */
+export function parseGpus(value: string): GpuSelection {
+  if (value === "all" || value === "none") return value;
+  const parts = value.split(",");
+  if (!parts.every((p) => /^\d{1,3}$/.test(p)))
+    throw new Error(`must be all, none or GPU indices like 0,1,2,3, got ${JSON.stringify(value)}`);
+  const ids = parts.map(Number);
+  if (new Set(ids).size !== ids.length) throw new Error(`names a GPU twice: ${value}`);
+  return ids;
+}
+
 /** The user a container runs as when its image names none: nobody. */
 export const NON_ROOT_USER = "65534:65534";
 
