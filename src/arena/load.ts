@@ -43,6 +43,20 @@ export function arenaPreset(name: ArenaPresetName): Arena {
 }
 
 /**
+ * A JSON arena value: a whole arena, or with `"extends": "<preset>"` a partial override of that
+ * preset. Gives the input to validate (and the preset it extends), or why `extends` is wrong.
+ */
+export function expandExtends(
+  json: Record<string, unknown>,
+): { input: unknown; base?: ArenaPresetName } | { error: string } {
+  const { extends: base, ...rest } = json;
+  if (base === undefined) return { input: rest };
+  if (typeof base !== "string" || !isPreset(base))
+    return { error: `must be one of ${PRESET_NAMES.join(", ")}, got ${JSON.stringify(base)}` };
+  return { input: deepMerge(ARENA_PRESETS[base], rest), base };
+}
+
+/**
  * "v1" | "local" | the path of a JSON file. A file is a whole arena, or with `"extends": "<preset>"`
  * a partial override of that preset.
  */
@@ -56,11 +70,10 @@ export function loadArena(nameOrPath: string): Arena {
   const json = readJsonFile(nameOrPath, "arena file", (m) => new ArenaError(m));
   if (!isPlainObject(json))
     throw new ArenaError(`${source} is invalid: <root>: expected an object`);
-  const { extends: base, ...rest } = json;
-  if (base === undefined) return parseArena(rest, source);
-  if (typeof base !== "string" || !isPreset(base))
-    throw new ArenaError(
-      `${source} is invalid: extends: must be one of ${PRESET_NAMES.join(", ")}, got ${JSON.stringify(base)}`,
-    );
-  return parseArena(deepMerge(ARENA_PRESETS[base], rest), `${source} (extends ${base})`);
+  const expanded = expandExtends(json);
+  if ("error" in expanded) throw new ArenaError(`${source} is invalid: extends: ${expanded.error}`);
+  return parseArena(
+    expanded.input,
+    expanded.base ? `${source} (extends ${expanded.base})` : source,
+  );
 }

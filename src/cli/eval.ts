@@ -13,6 +13,7 @@ import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/r
 import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
 import { createPodRuntime } from "../pod/runtime.js";
+import { SERVER_NAME } from "../pod/schema.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { parseImageRef } from "../runtime/image-ref.js";
 import { localRuntime } from "../runtime/local.js";
@@ -25,8 +26,6 @@ import { evalProgress } from "./eval-progress.js";
 import { podToken, TOKEN_ENV } from "./pod.js";
 import { formatTable } from "./table.js";
 import { formatVerdict } from "./verdict.js";
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
 
 /**
  * `http(s)://…` (a running server), `reference:PROFILE[:VARIANT]` (a local process) or
@@ -57,7 +56,7 @@ export function parseCandidate(value: string, previous: NamedServer[] = []): Nam
       `--candidate ${JSON.stringify(value)} must be NAME=URL or NAME=reference:PROFILE`,
     );
   const name = value.slice(0, eq);
-  if (!NAME.test(name) || name === "baseline")
+  if (!SERVER_NAME.test(name) || name === "baseline")
     throw new CliError(
       `--candidate name ${JSON.stringify(name)} must be 1-40 letters, digits, . _ - (and not "baseline")`,
     );

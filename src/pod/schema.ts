@@ -1,7 +1,8 @@
 // The pod's HTTP API bodies and answers (docs/validators/pod.md). The server parses every request
 // body with these, the client every answer, so both sides agree on one definition.
 import { z } from "zod";
-import { type Arena, ArenaSchema, deepMerge } from "../arena/index.js";
+import { type Arena, ArenaSchema } from "../arena/index.js";
+import { expandExtends } from "../arena/load.js";
 import { normalizeSeed } from "../arena/pool.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import { ServerFailureSchema } from "../eval/report.js";
@@ -40,15 +41,11 @@ type Issue = { path: PropertyKey[]; message: string };
  * with `"extends": "<preset>"`, a partial override of that preset.
  */
 function parseArenaValue(value: ArenaValue): { arena: Arena } | { issues: Issue[] } {
-  let input: unknown = typeof value === "string" ? ARENA_PRESETS[value] : value;
+  let input: unknown = typeof value === "string" ? ARENA_PRESETS[value] : undefined;
   if (typeof value !== "string") {
-    const { extends: base, ...rest } = value;
-    input = rest;
-    if (base !== undefined) {
-      if (typeof base !== "string" || !Object.hasOwn(ARENA_PRESETS, base))
-        return { issues: [{ path: ["extends"], message: `must be one of ${PRESETS.join(", ")}` }] };
-      input = deepMerge(ARENA_PRESETS[base as ArenaPresetName], rest);
-    }
+    const expanded = expandExtends(value);
+    if ("error" in expanded) return { issues: [{ path: ["extends"], message: expanded.error }] };
+    input = expanded.input;
   }
   const r = ArenaSchema.safeParse(input);
   return r.success ? { arena: r.data } : { issues: r.error.issues };
