@@ -53,10 +53,12 @@ export async function ensureEngine(): Promise<Engine> {
     if (await answers(docker))
       return {
         ok: true,
+        // SIGTERM, waiting a while but less than vitest's own teardown limit (10 s).
         stop: async () => {
           const gone = new Promise((r) => child.once("exit", r));
           child.kill("SIGTERM");
-          await Promise.race([gone, new Promise((r) => setTimeout(r, 20_000))]);
+          await Promise.race([gone, new Promise((r) => setTimeout(r, 8_000).unref())]);
+          child.unref();
         },
       };
     await new Promise((r) => setTimeout(r, 500));

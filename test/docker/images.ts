@@ -122,6 +122,7 @@ export function pushBehaviour(registry: string, name: Behaviour): string {
   ) as string[];
   const pinned = digests.find((d) => d.startsWith(`${repo}@`));
   if (!pinned) throw new Error(`no repo digest for ${repo} after push: ${digests.join(", ")}`);
-  docker(["rmi", `${repo}:t`]);
+  // By id, so the digest reference the push added goes too: the runtime must really pull it.
+  docker(["rmi", "-f", docker(["image", "inspect", "--format", "{{.Id}}", `${repo}:t`]).trim()]);
   return pinned;
 }
