@@ -12,7 +12,7 @@ import { StoredOutputError } from "../eval/outputs.js";
 import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { type NamedServer, runEvalSession } from "../eval/session.js";
-import { createPodRuntime } from "../pod/runtime.js";
+import { createPodRuntime, type PodRuntime } from "../pod/runtime.js";
 import { SERVER_NAME } from "../pod/schema.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { parseImageRef } from "../runtime/image-ref.js";
@@ -47,6 +47,14 @@ export function parseServerSpec(value: string, what: string): ServerSpec {
       `${what} ${JSON.stringify(value)} is not an http(s) URL, reference:PROFILE[:none|ties|diverge] or docker://IMAGE@sha256:DIGEST`,
     );
   return parsed.data;
+}
+
+/** The arena's pinned baseline image runs with its pinned arguments, as a pod runs it. */
+export function baselineSpec(value: string, arena: Arena): ServerSpec {
+  const spec = parseServerSpec(value, "--baseline");
+  return spec.kind === "image" && spec.image === arena.baseline.image
+    ? { ...spec, args: arena.baseline.args }
+    : spec;
 }
 
 export function parseCandidate(value: string, previous: NamedServer[] = []): NamedServer[] {
@@ -124,6 +132,23 @@ export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
   }
 }
 
+/** This machine's Docker engine as a pod would use it, for docker:// servers of a CLI command. */
+export async function cliDockerRuntime(
+  models: string | undefined,
+  gpus: GpuSelection,
+): Promise<PodRuntime> {
+  if (models === undefined)
+    throw new CliError("docker:// servers need --models DIR (the weights, mounted read-only)");
+  return createPodRuntime({
+    kind: "docker",
+    modelsDir: models,
+    gpus,
+    podId: `cli-${process.pid}`,
+  }).catch((err: Error) => {
+    throw new CliError(err.message);
+  });
+}
+
 /** In this process: the Docker runtime when a server is an image, else local processes. */
 async function runSessionHere(
   session: SessionCliOptions,
@@ -131,16 +156,7 @@ async function runSessionHere(
 ): Promise<EvalReport> {
   const specs = [session.baseline, ...session.candidates].map((s) => s.spec);
   if (!specs.some((s) => s.kind === "image")) return runSessionCli(session);
-  if (opts.models === undefined)
-    throw new CliError("docker:// servers need --models DIR (the weights, mounted read-only)");
-  const runtime = await createPodRuntime({
-    kind: "docker",
-    modelsDir: opts.models,
-    gpus: opts.gpus,
-    podId: `eval-${process.pid}`,
-  }).catch((err: Error) => {
-    throw new CliError(err.message);
-  });
+  const runtime = await cliDockerRuntime(opts.models, opts.gpus);
   try {
     return await runSessionCli({ ...session, runtime });
   } finally {
@@ -203,10 +219,11 @@ export function registerEval(program: Command): void {
       if (opts.candidate.length === 0) throw new CliError("give at least one --candidate NAME=URL");
       if (opts.king && !opts.candidate.some((c) => c.name === opts.king))
         throw new CliError(`--king ${opts.king} is not one of the candidates`);
+      const arena = opts.arena ?? arenaOption("v1");
       const session: SessionCliOptions = {
-        arena: opts.arena ?? arenaOption("v1"),
+        arena,
         seed: opts.seed ?? randomSeed(),
-        baseline: { name: "baseline", spec: parseServerSpec(opts.baseline, "--baseline") },
+        baseline: { name: "baseline", spec: baselineSpec(opts.baseline, arena) },
         candidates: opts.candidate,
         incumbent: opts.king,
         quiet: opts.quiet,

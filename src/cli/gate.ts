@@ -5,12 +5,23 @@
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import { type GateMargin, gateMargins } from "../gate/index.js";
+import type { GpuSelection } from "../runtime/docker/container-config.js";
+import { parseGpusOption } from "./args.js";
 import { CliError } from "./errors.js";
-import { arenaOption, parseServerSpec, randomSeed, runSessionCli, seedOption } from "./eval.js";
+import {
+  arenaOption,
+  baselineSpec,
+  cliDockerRuntime,
+  randomSeed,
+  runSessionCli,
+  seedOption,
+} from "./eval.js";
 import { formatTable } from "./table.js";
 
 interface CalibrateOptions {
   baseline: string;
+  models?: string;
+  gpus: GpuSelection;
   runs: number;
   arena?: Arena;
   seed?: string;
@@ -28,7 +39,12 @@ export function registerGate(program: Command): void {
     .description(
       "run the baseline against itself several times in one session and report, for each gate threshold, the worst value observed and the headroom left; exits 1 if any run fails the gate",
     )
-    .requiredOption("--baseline <server>", "the baseline: an http(s) URL or reference:PROFILE")
+    .requiredOption(
+      "--baseline <server>",
+      "the baseline: an http(s) URL, reference:PROFILE or docker://IMAGE@sha256:DIGEST (the arena's pinned image runs with its pinned args)",
+    )
+    .option("--models <dir>", "the model weights directory, for a docker:// baseline")
+    .option("--gpus <all|none|ids>", "GPUs a docker:// baseline gets", parseGpusOption, "all")
     .option(
       "--runs <n>",
       "candidate runs of the baseline",
@@ -46,15 +62,18 @@ export function registerGate(program: Command): void {
     .option("--quiet", "no progress on stderr")
     .action(async (opts: CalibrateOptions) => {
       const arena = opts.arena ?? arenaOption("v1");
-      const spec = parseServerSpec(opts.baseline, "--baseline");
+      const spec = baselineSpec(opts.baseline, arena);
+      const runtime =
+        spec.kind === "image" ? await cliDockerRuntime(opts.models, opts.gpus) : undefined;
       const report = await runSessionCli({
+        runtime,
         arena,
         seed: opts.seed ?? randomSeed(),
         baseline: { name: "baseline", spec },
         candidates: Array.from({ length: opts.runs }, (_, i) => ({ name: `run-${i + 1}`, spec })),
         quiet: opts.quiet,
         out: opts.out,
-      });
+      }).finally(() => runtime?.cleanup?.());
       if (report.status !== "ok")
         throw new CliError(`the baseline failed: ${report.baseline.failure?.message}`);
       const margins = report.candidates.map((c) => gateMargins(c.gate, arena.gate));

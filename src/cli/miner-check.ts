@@ -1,13 +1,27 @@
 // `cacheon miner check`: a miner's pre-flight before paying for a commit. It runs what a validator
-// runs — the contract probes, then (with a baseline) a full eval session with the arena's gate and
-// score — and says for each failure what to do next.
+// runs — the image's pull and checks and its isolated start (with --image), the contract probes,
+// then (with a baseline) a full eval session with the arena's gate and score — and says for each
+// failure what to do next.
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import { checkContract, type ProbeResult, type RequirementId } from "../contract/probes.js";
 import type { EvalReport } from "../eval/report.js";
 import { explainRequest, type GateFailReason } from "../gate/index.js";
-import { parseEndpoint } from "./args.js";
-import { arenaOption, parseServerSpec, randomSeed, runSessionCli, seedOption } from "./eval.js";
+import type { GpuSelection } from "../runtime/docker/container-config.js";
+import { waitForHealth } from "../runtime/health.js";
+import { ImageRefused, type RunningServer, type Runtime } from "../runtime/runtime.js";
+import type { ServerSpec } from "../runtime/spec.js";
+import { parseEndpoint, parseGpusOption } from "./args.js";
+import { CliError } from "./errors.js";
+import {
+  arenaOption,
+  baselineSpec,
+  cliDockerRuntime,
+  parseServerSpec,
+  randomSeed,
+  runSessionCli,
+  seedOption,
+} from "./eval.js";
 import { formatVerdict } from "./verdict.js";
 
 const CONTRACT_ADVICE: Record<RequirementId, string> = {
@@ -41,7 +55,10 @@ const GATE_ADVICE: Record<GateFailReason, string> = {
 };
 
 interface MinerCheckOptions {
-  endpoint: string;
+  endpoint?: string;
+  image?: string;
+  models?: string;
+  gpus: GpuSelection;
   baseline?: string;
   arena?: Arena;
   seed?: string;
@@ -68,65 +85,137 @@ export function registerMinerCheck(miner: Command): void {
     .description(
       "pre-flight for a miner's server: the contract probes, then (with --baseline) a full eval session against the baseline with the arena's gate, and the projected score; says what to fix for each failure",
     )
-    .requiredOption("--endpoint <url>", "your server, e.g. http://127.0.0.1:8000", parseEndpoint)
-    .option("--baseline <server>", "the pinned vLLM baseline: an http(s) URL or reference:PROFILE")
+    .option("--endpoint <url>", "your running server, e.g. http://127.0.0.1:8000", parseEndpoint)
+    .option(
+      "--image <ref@sha256:digest>",
+      "your image instead of --endpoint: pulled by digest and run exactly as a validator's pod runs it (needs --models)",
+    )
+    .option("--models <dir>", "the model weights directory, mounted read-only into containers")
+    .option(
+      "--gpus <all|none|ids>",
+      "GPUs containers get: all, none or 0,1,2,3",
+      parseGpusOption,
+      "all",
+    )
+    .option(
+      "--baseline <server>",
+      "the pinned vLLM baseline: an http(s) URL, reference:PROFILE or docker://IMAGE@sha256:DIGEST",
+    )
     .option("--arena <v1|local|file>", "arena preset or JSON file (default: v1)", arenaOption)
     .option("--seed <hex>", "session seed (default: random)", seedOption)
     .option("--out <file>", "write the EvalReport JSON here")
     .option("--quiet", "no progress on stderr")
+    .addHelpText(
+      "after",
+      "\nWith --image, step 0 pulls and checks your image and starts it isolated, as the pod does (the\nsame checks, user, read-only root, network and limits: docs/miners/contract.md); the contract is\nprobed on it, it is stopped, and the eval session starts it again after the baseline, as a\nvalidator's session does, so it never shares the GPUs with the baseline.",
+    )
     .action(async (opts: MinerCheckOptions) => {
-      say(`1. Contract: probing ${opts.endpoint}`);
-      const contract = await checkContract({
-        endpoint: opts.endpoint,
-        timeoutMs: 60_000,
-        onResult: (r: ProbeResult) =>
-          say(`   ${r.passed ? "PASS" : "FAIL"}  ${r.id.padEnd(13)} ${r.title}`),
-      });
-      const broken = contract.results.filter((r) => !r.passed);
-      for (const r of broken) {
-        say(`   ${r.id}: ${r.evidence}`);
-        say(`   next step: ${CONTRACT_ADVICE[r.id as RequirementId]}`);
-      }
-      if (broken.length > 0) {
-        say("\nFix the contract first: a validator would fail this server before measuring it.");
-        process.exitCode = 1;
-        return;
-      }
-      if (!opts.baseline) {
-        say("\n2. Gate and score: skipped (no --baseline).");
-        say(
-          "   next step: start the pinned vLLM baseline on the same GPUs (docs/miners/check.md) and pass --baseline URL",
+      if ((opts.endpoint === undefined) === (opts.image === undefined))
+        throw new CliError(
+          "give --endpoint URL (your running server) or --image REF@sha256:DIGEST (your image), one of them",
         );
-        return;
-      }
-      say(`\n2. Eval session: baseline ${opts.baseline}, then your server`);
-      const report = await runSessionCli({
-        arena: opts.arena ?? arenaOption("v1"),
-        seed: opts.seed ?? randomSeed(),
-        baseline: { name: "baseline", spec: parseServerSpec(opts.baseline, "--baseline") },
-        candidates: [{ name: "miner", spec: { kind: "url", url: opts.endpoint } }],
-        quiet: opts.quiet,
-        out: opts.out,
-      });
-      say(formatVerdict(report));
-      const c = report.candidates[0];
-      if (report.status !== "ok" || !c) {
-        say("\nThe baseline failed, so nothing could be judged: check the baseline server.");
-        process.exitCode = 1;
-        return;
-      }
-      if (c.failure) {
-        printGateFailures(report);
+      const arena = opts.arena ?? arenaOption("v1");
+      const candidate: ServerSpec = opts.image
+        ? parseServerSpec(`docker://${opts.image.replace(/^docker:\/\//, "")}`, "--image")
+        : { kind: "url", url: opts.endpoint as string };
+      const baseline = opts.baseline ? baselineSpec(opts.baseline, arena) : undefined;
+      const needsDocker = candidate.kind === "image" || baseline?.kind === "image";
+      const runtime = needsDocker ? await cliDockerRuntime(opts.models, opts.gpus) : undefined;
+      try {
+        if (!(await contractStep(candidate, arena, runtime))) {
+          process.exitCode = 1;
+          return;
+        }
+        if (!baseline) {
+          say("\n2. Gate and score: skipped (no --baseline).");
+          say(
+            "   next step: start the pinned vLLM baseline on the same GPUs (docs/miners/check.md) and pass --baseline URL",
+          );
+          return;
+        }
+        say(`\n2. Eval session: baseline ${opts.baseline}, then your server`);
+        const report = await runSessionCli({
+          arena,
+          seed: opts.seed ?? randomSeed(),
+          baseline: { name: "baseline", spec: baseline },
+          candidates: [{ name: "miner", spec: candidate }],
+          quiet: opts.quiet,
+          out: opts.out,
+          runtime,
+        });
+        say(formatVerdict(report));
+        const c = report.candidates[0];
+        if (report.status !== "ok" || !c) {
+          say("\nThe baseline failed, so nothing could be judged: check the baseline server.");
+          process.exitCode = 1;
+          return;
+        }
+        if (c.failure) {
+          printGateFailures(report);
+          say(
+            `\nA validator would give this server score 0 (${c.failure.kind} at ${c.failure.stage}).`,
+          );
+          process.exitCode = 1;
+          return;
+        }
         say(
-          `\nA validator would give this server score 0 (${c.failure.kind} at ${c.failure.stage}).`,
+          c.score > 0
+            ? `\nProjected score: ${c.score.toFixed(4)}. To be crowned it must also beat the king's fresh score by the margin (up to ${report.arena.king.marginM0}).`
+            : "\nThe server is correct but not faster than the baseline: projected score 0.",
         );
-        process.exitCode = 1;
-        return;
+      } finally {
+        await runtime?.cleanup?.();
       }
-      say(
-        c.score > 0
-          ? `\nProjected score: ${c.score.toFixed(4)}. To be crowned it must also beat the king's fresh score by the margin (up to ${report.arena.king.marginM0}).`
-          : "\nThe server is correct but not faster than the baseline: projected score 0.",
-      );
     });
+}
+
+/**
+ * Step 0 for an image (pull, checks, start, health, as the pod does) and step 1, the contract
+ * probes; the image's container is stopped after. False when either fails (already said why).
+ */
+async function contractStep(
+  candidate: ServerSpec,
+  arena: Arena,
+  runtime: Runtime | undefined,
+): Promise<boolean> {
+  let endpoint = candidate.kind === "url" ? candidate.url : "";
+  let server: RunningServer | undefined;
+  try {
+    if (candidate.kind === "image" && runtime) {
+      say(`0. Image: ${candidate.image}, pulled and started as a validator's pod does`);
+      try {
+        server = await runtime.start(candidate, { arena, onStatus: (l) => say(`   ${l}`) });
+        const waited = await waitForHealth(server, arena.startupTimeoutMs);
+        say(`   PASS  healthy after ${(waited / 1000).toFixed(1)} s at ${server.origin}`);
+      } catch (err) {
+        say(`   FAIL  ${(err as Error).message}`);
+        const logs = server?.logs().trim();
+        if (logs) say(`   its output ended with:\n${logs.slice(-2000).replace(/^/gm, "     ")}`);
+        say(
+          err instanceof ImageRefused
+            ? "   next step: fix the image as the reason says (docs/miners/contract.md); a validator refuses it the same way"
+            : "   next step: make the server answer GET /health with 200 within the arena's startup timeout, under the container's rules (docs/miners/contract.md)",
+        );
+        return false;
+      }
+      endpoint = server.origin;
+    }
+    say(`1. Contract: probing ${endpoint}`);
+    const contract = await checkContract({
+      endpoint,
+      timeoutMs: 60_000,
+      onResult: (r: ProbeResult) =>
+        say(`   ${r.passed ? "PASS" : "FAIL"}  ${r.id.padEnd(13)} ${r.title}`),
+    });
+    const broken = contract.results.filter((r) => !r.passed);
+    for (const r of broken) {
+      say(`   ${r.id}: ${r.evidence}`);
+      say(`   next step: ${CONTRACT_ADVICE[r.id as RequirementId]}`);
+    }
+    if (broken.length > 0)
+      say("\nFix the contract first: a validator would fail this server before measuring it.");
+    return broken.length === 0;
+  } finally {
+    await server?.stop();
+  }
 }

@@ -131,7 +131,15 @@ describe("cacheon eval and friends: bad input", () => {
       ["gate", "calibrate", "--baseline", "reference:instant", "--runs", "0"],
       /--runs must be an integer from 1 to 50/,
     ],
-    [["miner", "check"], /required option '--endpoint <url>'/],
+    [["miner", "check"], /give --endpoint URL \(your running server\) or --image/],
+    [
+      ["miner", "check", "--endpoint", "http://127.0.0.1:9", "--image", "x@sha256:0"],
+      /give --endpoint URL \(your running server\) or --image/,
+    ],
+    [
+      ["miner", "check", "--image", "ghcr.io/acme/miner:v1"],
+      /--image: .*names a tag without a digest/,
+    ],
   ])("%j fails with one clear line", async (args, message) => {
     const r = await cacheon(args as string[]);
     expect(r.code).not.toBe(0);
