@@ -92,9 +92,15 @@ export type JobOutcome =
 
 type Listener = (e: PodEvent) => void;
 
+/** How long per-request progress lines may wait before they are written. */
+const FLUSH_MS = 250;
+
 export class JobStore {
   private readonly jobs = new Map<string, JobStatus>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  /** Per-request progress lines not yet on disk (written in batches, see append). */
+  private readonly unwritten = new Map<string, string>();
+  private flushTimer: NodeJS.Timeout | null = null;
   private readonly root: string;
 
   /** Loads every job under `<dir>/jobs`; `warn` hears of a folder that holds no readable job. */
@@ -142,10 +148,18 @@ export class JobStore {
     return job;
   }
 
-  /** Records one event and tells whoever follows the job. */
+  /**
+   * Records one event and tells whoever follows the job. A `requests` event comes with every
+   * finished request, on the event loop that times the server: those are written in batches
+   * (a kill loses at most the last FLUSH_MS of them, never a server's start or end).
+   */
   append(id: string, e: PodEvent): void {
     const job = this.mustGet(id);
-    appendFileSync(this.eventsFile(id), `${JSON.stringify(e)}\n`);
+    const line = `${JSON.stringify(e)}\n`;
+    if (e.type === "requests") {
+      this.unwritten.set(id, (this.unwritten.get(id) ?? "") + line);
+      this.flushTimer ??= setTimeout(() => this.flushAll(), FLUSH_MS).unref();
+    } else appendFileSync(this.eventsFile(id), this.takeUnwritten(id) + line);
     if (e.type === "server-start" || e.type === "server-end")
       this.save({ ...job, servers: applyEvent(job.servers, e) });
     for (const listener of this.listeners.get(id) ?? []) listener(e);
@@ -234,8 +248,22 @@ export class JobStore {
     return existsSync(file) ? file : undefined;
   }
 
+  private takeUnwritten(id: string): string {
+    const lines = this.unwritten.get(id) ?? "";
+    this.unwritten.delete(id);
+    return lines;
+  }
+
+  private flushAll(): void {
+    this.flushTimer = null;
+    for (const id of [...this.unwritten.keys()])
+      appendFileSync(this.eventsFile(id), this.takeUnwritten(id));
+  }
+
   private events(id: string): PodEvent[] {
     const file = this.eventsFile(id);
+    const unwritten = this.takeUnwritten(id);
+    if (unwritten) appendFileSync(file, unwritten);
     if (!existsSync(file)) return [];
     const events: PodEvent[] = [];
     for (const line of readFileSync(file, "utf8").split("\n")) {
