@@ -1,0 +1,101 @@
+// The store's schema, one entry per version: never edit a released entry, append a new one.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  -- Every commitment the scanner has seen, valid or not, once per (hotkey, block, text): the chain
+  -- keeps only a hotkey's latest commitment, the store keeps them all.
+  CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    hotkey TEXT NOT NULL,
+    uid INTEGER,
+    commitment TEXT NOT NULL,
+    image TEXT,
+    digest TEXT,
+    block INTEGER NOT NULL,
+    seen_block INTEGER NOT NULL,
+    seen_at_ms INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN
+      ('queued', 'evaluating', 'evaluated', 'failed', 'rejected', 'ignored', 'dropped')),
+    reason TEXT,
+    score REAL,
+    passed INTEGER,
+    job_id INTEGER REFERENCES jobs(id),
+    UNIQUE (hotkey, block, commitment)
+  ) STRICT;
+  CREATE INDEX submissions_status ON submissions (status, block, id);
+  CREATE INDEX submissions_digest ON submissions (digest);
+
+  CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'submitted', 'settled', 'failed')),
+    pod TEXT,
+    pod_job TEXT,
+    seed TEXT NOT NULL,
+    seed_block INTEGER NOT NULL,
+    king_submission INTEGER REFERENCES submissions(id),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    reason TEXT,
+    report_key TEXT,
+    report_status TEXT
+  ) STRICT;
+  CREATE INDEX jobs_status ON jobs (status, id);
+
+  CREATE TABLE job_candidates (
+    job_id INTEGER NOT NULL REFERENCES jobs(id),
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('challenger', 'king')),
+    passed INTEGER,
+    score REAL,
+    ttft_ms REAL,
+    tokens_per_sec REAL,
+    failure_stage TEXT,
+    failure TEXT,
+    logs_key TEXT,
+    PRIMARY KEY (job_id, submission_id)
+  ) STRICT;
+
+  CREATE TABLE king (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    hotkey TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    score REAL NOT NULL,
+    crowned_at_ms INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE king_history (
+    id INTEGER PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    submission_id INTEGER NOT NULL REFERENCES submissions(id),
+    hotkey TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    score REAL NOT NULL,
+    job_id INTEGER REFERENCES jobs(id),
+    detail TEXT NOT NULL
+  ) STRICT;
+
+  -- One row per weight-setting slot (head block / cadence): at most one successful set per slot.
+  CREATE TABLE weight_sets (
+    slot INTEGER PRIMARY KEY,
+    status TEXT NOT NULL CHECK (status IN ('submitting', 'set', 'failed')),
+    uids TEXT NOT NULL,
+    weights TEXT NOT NULL,
+    started_block INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_try_ms INTEGER NOT NULL,
+    block INTEGER,
+    outcome TEXT,
+    error TEXT,
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+  `,
+];
