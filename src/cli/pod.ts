@@ -18,6 +18,7 @@ interface PodServeOptions {
   models?: string;
   gpus: GpuSelection;
   runtime: (typeof RUNTIME_KINDS)[number];
+  images?: string;
   firewall: (typeof FIREWALL_MODES)[number];
 }
 
@@ -100,6 +101,10 @@ export function registerPod(program: Command): void {
         .choices(RUNTIME_KINDS)
         .default("docker"),
     )
+    .option(
+      "--images <file>",
+      'with --runtime local: a JSON catalogue { "sha256:…": { kind: "reference", profile, variant } } of images run as reference servers (the demo\'s miners)',
+    )
     .addOption(
       new Option(
         "--firewall <mode>",
@@ -117,9 +122,18 @@ export function registerPod(program: Command): void {
       const models = modelsDir(opts.models);
       if (opts.runtime === "docker" && models === undefined)
         throw new CliError("--runtime docker needs --models DIR (the model weights directory)");
+      if (opts.images !== undefined && opts.runtime !== "local")
+        throw new CliError("--images is for --runtime local (Docker runs the images themselves)");
       // Loaded here, not at the top: --help and option errors need none of it.
       const { claimStateDir, StateDirError } = await import("../pod/state.js");
       const { createPodRuntime } = await import("../pod/runtime.js");
+      const { readImageCatalogue } = await import("../runtime/catalogue.js");
+      let images: ReturnType<typeof readImageCatalogue> | undefined;
+      try {
+        images = opts.images === undefined ? undefined : readImageCatalogue(opts.images);
+      } catch (err) {
+        throw new CliError(`--images ${(err as Error).message}`);
+      }
       const { JobStore } = await import("../pod/jobs.js");
       const { PodWorker } = await import("../pod/worker.js");
       const { startPodServer } = await import("../pod/server.js");
@@ -143,6 +157,7 @@ export function registerPod(program: Command): void {
             gpus: opts.gpus,
             podId: state.podId,
             firewall: opts.firewall,
+            images,
           });
         } catch (err) {
           throw new CliError(`--runtime ${opts.runtime}: ${(err as Error).message}`);

@@ -1,5 +1,7 @@
 // The runtime a pod runs its servers with: Docker (the miners' images; reference servers and URLs
 // go to the local runtime) or local processes only (no Docker: tests, a laptop). The GPU list option.
+
+import { catalogueRuntime, type ImageCatalogue } from "../runtime/catalogue.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { localRuntime } from "../runtime/local.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -24,11 +26,13 @@ export interface PodRuntimeOptions {
   podId: string;
   /** The Docker runtime's host firewall (default auto). */
   firewall?: (typeof FIREWALL_MODES)[number];
+  /** The local runtime's image catalogue: images it runs as reference servers. */
+  images?: ImageCatalogue;
 }
 
 /** Rejects with one line when the runtime cannot be had (no Docker engine). */
 export async function createPodRuntime(o: PodRuntimeOptions): Promise<PodRuntime> {
-  if (o.kind === "local") return localRuntime;
+  if (o.kind === "local") return o.images ? catalogueRuntime(localRuntime, o.images) : localRuntime;
   if (o.modelsDir === undefined) throw new Error("the docker runtime needs --models DIR");
   // Loaded only here: dockerode is not needed by a local pod.
   const { createDockerRuntime } = await import("../runtime/docker/runtime.js");

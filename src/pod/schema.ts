@@ -74,6 +74,8 @@ export const JobRequestSchema = z
       .max(MAX_CANDIDATES),
     /** The candidate that is king now. */
     king: z.string().optional(),
+    /** The caller's own id for the job, so a caller that restarts finds its job in the list again. */
+    ref: z.string().max(128).optional(),
   })
   .superRefine((req, ctx) => {
     const arena = parseArenaValue(req.arena);

@@ -1,0 +1,53 @@
+// Images without Docker: a catalogue maps image digests to reference-server specs, so a pod with
+// the local runtime can run the jobs a validator sends it (image references pinned by digest) as
+// `cacheon reference serve` processes. It is what `cacheon demo` and the validator's tests run
+// miners with on a machine without a Docker engine; a real pod runs the images themselves.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { formatZodIssues } from "../contract/json-file.js";
+import { parseImageRef } from "./image-ref.js";
+import { ImageRefused, type Runtime } from "./runtime.js";
+import { ReferenceSpecSchema } from "./spec.js";
+
+const DigestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex>");
+
+/** `{ "sha256:…": { "kind": "reference", "profile": "fast", "variant": "none" } }` */
+export const ImageCatalogueSchema = z.record(DigestSchema, ReferenceSpecSchema);
+export type ImageCatalogue = z.infer<typeof ImageCatalogueSchema>;
+
+/** A stable made-up digest for a catalogue entry: sha256 of its name and spec. */
+export function catalogueDigest(name: string, spec: z.input<typeof ReferenceSpecSchema>): string {
+  const { profile, variant = "none" } = spec;
+  const text = JSON.stringify({ name, profile, variant });
+  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
+
+/** Reads a catalogue file; one line saying what is wrong otherwise. */
+export function readImageCatalogue(path: string): ImageCatalogue {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+  const r = ImageCatalogueSchema.safeParse(json);
+  if (!r.success) throw new Error(`${path}: ${formatZodIssues(r.error)}`);
+  return r.data;
+}
+
+/** `base` with image specs resolved through the catalogue (by digest); others refused as the miner's fault. */
+export function catalogueRuntime(base: Runtime, catalogue: ImageCatalogue): Runtime {
+  return {
+    start(spec, opts) {
+      if (spec.kind !== "image") return base.start(spec, opts);
+      const ref = parseImageRef(spec.image);
+      const entry = ref.ok ? catalogue[ref.ref.digest] : undefined;
+      if (!entry)
+        return Promise.reject(
+          new ImageRefused(`${spec.image} is not in this pod's image catalogue (no Docker here)`),
+        );
+      return base.start(entry, opts);
+    },
+  };
+}
