@@ -13,6 +13,7 @@ import { registerMinerCheck } from "./miner-check.js";
 import { registerMinerCommit } from "./miner-commit.js";
 import { registerPod } from "./pod.js";
 import { registerReference } from "./reference.js";
+import { registerValidatorRun } from "./validator.js";
 import { registerWallet } from "./wallet.js";
 
 const program = new Command("cacheon")
@@ -28,7 +29,9 @@ const miner = program
   .description("what a miner runs: the pre-flight check and the on-chain commit");
 registerMinerCheck(miner);
 registerMinerCommit(miner);
-registerValidatorSetWeights(program.command("validator").description("what a validator runs"));
+const validator = program.command("validator").description("what a validator runs");
+registerValidatorRun(validator);
+registerValidatorSetWeights(validator);
 registerChain(program);
 registerChainLocal(program);
 registerWallet(program);

@@ -8,7 +8,8 @@ import type { CandidateRun, EvalReport } from "./report.js";
 
 const fmt = (x: number) => x.toFixed(4);
 
-function describe(e: KingEvent): string {
+/** One line for a king event, naming submissions by their id. */
+export function describeKingEvent(e: KingEvent): string {
   switch (e.type) {
     case "crowned":
       return `${e.king.submissionId} is crowned with score ${fmt(e.king.score)} (it had to exceed ${fmt(e.threshold)})`;
@@ -49,7 +50,7 @@ export function decideVerdict(
     nowMs,
     arena.king,
   );
-  const events = t.events.map(describe);
+  const events = t.events.map(describeKingEvent);
   if (!inc && !t.king) events.push("no candidate passed with a score above 0: no king");
   return {
     incumbent,

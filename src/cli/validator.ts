@@ -1,0 +1,218 @@
+// `cacheon validator run`: the always-on CPU host. Scans the subnet's commitments, queues them,
+// runs eval jobs on GPU pods, crowns the king and sets weights; every step recorded in the state
+// directory's SQLite store, so it can be killed and restarted at any moment.
+import { type Command, Option } from "commander";
+import type { Arena } from "../arena/index.js";
+import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
+import type { ServerSpec } from "../runtime/spec.js";
+import { parseEndpoint, parsePositive } from "./args.js";
+import { addNetworkOptions } from "./chain.js";
+import { CliError } from "./errors.js";
+import { arenaOption, baselineSpec } from "./eval.js";
+import { podToken, TOKEN_ENV } from "./pod.js";
+import { addWalletOptions, loadWalletHotkey, type WalletOptions } from "./wallet.js";
+
+interface RunOptions extends WalletOptions {
+  network: string;
+  netuid: number;
+  pod: string[];
+  podTokenFile?: string;
+  stateDir: string;
+  arena: string;
+  baseline?: string;
+  batch: number;
+  maxAttempts: number;
+  scanEvery: number;
+  weightsEvery?: number;
+  tickMs: number;
+  podPollMs: number;
+  podLost: number;
+  http?: { host: string; port: number };
+  logLevel: string;
+  exitWhenIdle?: boolean;
+}
+
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min)
+      throw new CliError(
+        `${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`,
+      );
+    return n;
+  };
+}
+
+/** `[host:]port` (host default 127.0.0.1). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new CliError(`--http ${JSON.stringify(value)} must be [HOST:]PORT, e.g. 0.0.0.0:9108`);
+  return { host: (m[1] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+const isPreset = (v: string): v is ArenaPresetName => Object.hasOwn(ARENA_PRESETS, v);
+
+const collect = (value: string, previous: string[] = []) => [...previous, parseEndpoint(value)];
+
+export function registerValidatorRun(validator: Command): void {
+  const cmd = validator
+    .command("run")
+    .description(
+      "run the validator: scan the subnet's commitments every few blocks, evaluate the queue on GPU pods (challengers in commit order plus the king), crown the king and set weights; all state in --state-dir, safe to kill and restart at any moment",
+    );
+  addNetworkOptions(addWalletOptions(cmd), true)
+    .requiredOption(
+      "--pod <url>",
+      "a GPU pod (`cacheon pod serve`) to run eval jobs on, one job at a time; repeat for several",
+      collect,
+    )
+    .option("--pod-token-file <file>", `the pods' bearer token (default: $${TOKEN_ENV})`)
+    .option(
+      "--state-dir <dir>",
+      "the store (SQLite), artifacts and pending reveals",
+      "./validator-state",
+    )
+    .option("--arena <v1|local|file>", "the arena every job runs", "v1")
+    .option(
+      "--baseline <server>",
+      "the baseline each session measures (default: the arena's pinned vLLM image); reference:PROFILE for a pod without Docker",
+    )
+    .option(
+      "--batch <n>",
+      "challengers per eval job (the king comes on top)",
+      integer("--batch", 1),
+      4,
+    )
+    .option(
+      "--max-attempts <n>",
+      "attempts of a job (pod lost, baseline failed) before it fails for good",
+      integer("--max-attempts", 1),
+      3,
+    )
+    .option(
+      "--scan-every <blocks>",
+      "scan the commitments every N blocks",
+      integer("--scan-every", 1),
+      5,
+    )
+    .option(
+      "--weights-every <blocks>",
+      "set weights once every N blocks (default: the subnet's tempo; never below its rate limit)",
+      integer("--weights-every", 1),
+    )
+    .option("--tick-ms <ms>", "how often the chain head is read", integer("--tick-ms", 10), 3_000)
+    .option(
+      "--pod-poll-ms <ms>",
+      "how often a pod is asked about its job",
+      integer("--pod-poll-ms", 10),
+      5_000,
+    )
+    .option(
+      "--pod-lost <seconds>",
+      "a pod that does not answer for this long has lost its job (it runs again elsewhere)",
+      parsePositive("--pod-lost"),
+      600,
+    )
+    .option("--http <[host:]port>", "serve /metrics (Prometheus) and /healthz here", parseListen)
+    .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
+    .option(
+      "--exit-when-idle",
+      "exit 0 once nothing is queued or running and the king's weights are set (tests, one-shot runs)",
+    )
+    .addHelpText(
+      "after",
+      "\nLogs are JSON lines (pino) on stdout. S3 for artifacts: CACHEON_S3_BUCKET, CACHEON_S3_ENDPOINT,\nAWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (docs/validators/validator.md).",
+    )
+    .action(async (opts: RunOptions) => {
+      const arena: Arena = arenaOption(opts.arena);
+      const baseline: ServerSpec | undefined =
+        opts.baseline === undefined ? undefined : baselineSpec(opts.baseline, arena);
+      const token = podToken(opts.podTokenFile, "--pod-token-file");
+      const hotkey = await loadWalletHotkey(opts);
+      const { pino } = await import("pino");
+      const log = pino({ level: opts.logLevel, base: { service: "cacheon-validator" } });
+      const { describeEvent } = await import("../validator/describe.js");
+      const { openValidatorService } = await import("../validator/service.js");
+      const { ArtifactConfigError } = await import("../store/artifacts/index.js");
+      const { StoreError } = await import("../store/db.js");
+      const { DirectoryLockedError } = await import("../store/lock.js");
+      const { Subtensor } = await import("../chain/subtensor.js");
+
+      const chain = await Subtensor.connect(opts.network, {
+        log: (line) => log.warn({ event: "chain" }, line),
+      }).catch((err: Error) => {
+        throw new CliError(`--network ${opts.network}: ${err.message}`, 1);
+      });
+      let service: Awaited<ReturnType<typeof openValidatorService>>;
+      try {
+        service = await openValidatorService({
+          stateDir: opts.stateDir,
+          chain,
+          pair: hotkey.pair,
+          netuid: opts.netuid,
+          pods: opts.pod.map((url) => ({ name: url, url, token })),
+          arena,
+          arenaValue: isPreset(opts.arena)
+            ? opts.arena
+            : (arena as unknown as Record<string, unknown>),
+          baseline,
+          batch: opts.batch,
+          maxAttempts: opts.maxAttempts,
+          scanEveryBlocks: opts.scanEvery,
+          weightsEveryBlocks: opts.weightsEvery,
+          tickMs: opts.tickMs,
+          podPollMs: opts.podPollMs,
+          podLostMs: opts.podLost * 1000,
+          http: opts.http,
+          env: process.env,
+          onEvent: (e) => {
+            for (const line of describeEvent(e)) log[line.level](line.fields, line.msg);
+          },
+          artifactLog: (obj) => log.warn({ event: "artifacts", ...obj }, String(obj.msg ?? "")),
+        });
+      } catch (err) {
+        await chain.close();
+        if (
+          err instanceof ArtifactConfigError ||
+          err instanceof StoreError ||
+          err instanceof DirectoryLockedError
+        )
+          throw new CliError(err.message);
+        const listen = opts.http && (err as NodeJS.ErrnoException).code;
+        if (listen) throw new CliError(`--http ${opts.http?.host}:${opts.http?.port}: ${listen}`);
+        throw err;
+      }
+      log.info(
+        {
+          event: "start",
+          hotkey: hotkey.address,
+          netuid: opts.netuid,
+          pods: opts.pod,
+          arena: arena.name,
+          artifacts: service.artifacts.describe(),
+          metrics: service.httpUrl && `${service.httpUrl}/metrics`,
+        },
+        `validator ${hotkey.address} on subnet ${opts.netuid}, ${opts.pod.length} pod(s), arena ${arena.name}`,
+      );
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        await service.validator.run(
+          stop.signal,
+          opts.exitWhenIdle ? () => service.validator.idle() : undefined,
+        );
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await service.close();
+        await chain.close();
+        log.info({ event: "stop" }, stop.signal.aborted ? "stopped by signal" : "idle: exiting");
+      }
+    });
+}

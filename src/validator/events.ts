@@ -1,0 +1,13 @@
+// What the validator does, as typed events: the CLI logs them (pino), the demo tells them as a
+// story, metrics count them, tests assert on them.
+import type { Job, ScanResult, Settlement, WeightSet } from "../store/store.js";
+
+export type ValidatorEvent =
+  | ({ type: "scan"; head: number } & ScanResult)
+  | { type: "job-created"; job: Job }
+  | { type: "job-submitted"; job: Job; pod: string; podJob: string }
+  | { type: "job-released"; job: Job; reason: string; final: boolean }
+  | { type: "job-settled"; job: Job; settlement: Settlement }
+  | { type: "weights"; set: WeightSet }
+  | { type: "pod-broken"; pod: string; reason: string }
+  | { type: "error"; where: string; message: string };

@@ -1,0 +1,124 @@
+// Prometheus metrics of the validator (prom-client): what an operator alerts on — the queue backing
+// up, evals failing, weights not being set, the chain unreachable — updated from its events.
+import { Counter, Gauge, Registry } from "prom-client";
+import type { ValidatorStore } from "../store/store.js";
+import type { ValidatorEvent } from "./events.js";
+
+export interface ValidatorMetrics {
+  registry: Registry;
+  /** Counts an event. */
+  observe(e: ValidatorEvent): void;
+}
+
+export function createMetrics(store: ValidatorStore): ValidatorMetrics {
+  const registry = new Registry();
+  const p = "cacheon_validator_";
+  // Gauges read the store when scraped, so they are right after a restart too.
+  new Gauge({
+    name: `${p}queue_depth`,
+    help: "Submissions waiting for an eval",
+    registers: [registry],
+    collect() {
+      this.set(store.queueDepth());
+    },
+  });
+  new Gauge({
+    name: `${p}open_jobs`,
+    help: "Eval jobs not yet settled (waiting for a pod or running on one)",
+    registers: [registry],
+    collect() {
+      this.set(store.openJobs().length);
+    },
+  });
+  new Gauge({
+    name: `${p}king_score`,
+    help: "The king's latest score (absent: no king)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const king = store.king();
+      if (king) this.set(king.score);
+    },
+  });
+  new Gauge({
+    name: `${p}king_uid`,
+    help: "The king's uid (absent: no king)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const king = store.king();
+      if (king) this.set(king.uid);
+    },
+  });
+  new Gauge({
+    name: `${p}last_weights_block`,
+    help: "Block of the last successful weight setting (absent: never)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const block = store.lastWeightsBlock();
+      if (block !== null) this.set(block);
+    },
+  });
+  const head = new Gauge({
+    name: `${p}chain_head_block`,
+    help: "The last block the scanner registered",
+    registers: [registry],
+  });
+  const evals = new Counter({
+    name: `${p}evals_total`,
+    help: "Eval jobs by how they ended: settled, retried (attempt lost), failed (attempts used up)",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  const submissions = new Counter({
+    name: `${p}submissions_total`,
+    help: "Commitments registered, by the status they got",
+    labelNames: ["status"] as const,
+    registers: [registry],
+  });
+  const weights = new Counter({
+    name: `${p}weight_sets_total`,
+    help: "Weight-setting attempts by result",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: `${p}errors_total`,
+    help: "Errors by where they happened (chain: unreachable or failing calls)",
+    labelNames: ["where"] as const,
+    registers: [registry],
+  });
+  const podsBroken = new Counter({
+    name: `${p}pod_failures_total`,
+    help: "Times a pod misbehaved (unreachable, refused the token, malformed answer)",
+    labelNames: ["pod"] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    observe(e) {
+      switch (e.type) {
+        case "scan":
+          head.set(e.head);
+          for (const s of e.added) submissions.inc({ status: s.status });
+          break;
+        case "job-settled":
+          evals.inc({ outcome: "settled" });
+          break;
+        case "job-released":
+          evals.inc({ outcome: e.final ? "failed" : "retried" });
+          break;
+        case "weights":
+          weights.inc({ result: e.set.status });
+          break;
+        case "pod-broken":
+          podsBroken.inc({ pod: e.pod });
+          break;
+        case "error":
+          errors.inc({ where: e.where.startsWith("job ") ? "job" : e.where });
+          break;
+      }
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// Assembles a running validator from its parts, for `cacheon validator run` and `cacheon demo`:
+// the state directory (locked, one validator per directory) with the SQLite store, the artifact
+// store (local folder or S3 from the environment, spooled in the state dir), metrics, pods, and the
+// loop. The chain is connected by the caller.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { KeyringPair } from "@polkadot/keyring/types";
+import type { Arena } from "../arena/index.js";
+import type { JobRequestInput } from "../pod/schema.js";
+import type { ServerSpec } from "../runtime/spec.js";
+import { artifactStoreFromEnv } from "../store/artifacts/index.js";
+import type { ArtifactLog, ArtifactStore } from "../store/artifacts/types.js";
+import { lockDirectory } from "../store/lock.js";
+import { ValidatorStore } from "../store/store.js";
+import type { ValidatorEvent } from "./events.js";
+import { createMetrics, type ValidatorMetrics } from "./metrics.js";
+import { type StaticPod, StaticPods } from "./pods.js";
+import { Validator, type ValidatorChain } from "./validator.js";
+
+export interface ServiceOptions {
+  stateDir: string;
+  chain: ValidatorChain;
+  pair: KeyringPair;
+  netuid: number;
+  pods: StaticPod[];
+  arena: Arena;
+  /** What jobs name as their arena (a preset name, or the arena object). */
+  arenaValue: JobRequestInput["arena"];
+  baseline?: ServerSpec;
+  batch: number;
+  maxAttempts: number;
+  scanEveryBlocks: number;
+  weightsEveryBlocks?: number;
+  tickMs: number;
+  podPollMs: number;
+  podLostMs: number;
+  /** Serve /metrics and /healthz here (port 0: any free port). */
+  http?: { host: string; port: number };
+  env: Record<string, string | undefined>;
+  onEvent: (e: ValidatorEvent) => void;
+  artifactLog?: ArtifactLog;
+}
+
+export interface ValidatorService {
+  validator: Validator;
+  store: ValidatorStore;
+  artifacts: ArtifactStore;
+  metrics: ValidatorMetrics;
+  /** Where /metrics is served, when it is. */
+  httpUrl: string | null;
+  close(): Promise<void>;
+}
+
+export const STORE_FILE = "validator.sqlite";
+
+export async function openValidatorService(o: ServiceOptions): Promise<ValidatorService> {
+  const lock = lockDirectory(o.stateDir, "validator.lock", "validator");
+  let store: ValidatorStore | undefined;
+  let artifacts: ArtifactStore | undefined;
+  let server: Server | undefined;
+  try {
+    store = ValidatorStore.open(join(o.stateDir, STORE_FILE));
+    artifacts = artifactStoreFromEnv(o.env, join(o.stateDir, "artifacts"), {
+      log: o.artifactLog,
+    });
+    const metrics = createMetrics(store);
+    const validator = new Validator({
+      store,
+      artifacts,
+      chain: o.chain,
+      pods: new StaticPods(o.pods),
+      pair: o.pair,
+      netuid: o.netuid,
+      arena: o.arenaValue,
+      rules: o.arena.king,
+      baseline: o.baseline,
+      batch: o.batch,
+      maxAttempts: o.maxAttempts,
+      scanEveryBlocks: o.scanEveryBlocks,
+      weightsEveryBlocks: o.weightsEveryBlocks,
+      pendingRevealsPath: join(o.stateDir, "pending-reveals.json"),
+      tickMs: o.tickMs,
+      podPollMs: o.podPollMs,
+      podLostMs: o.podLostMs,
+      weightsRetry: { baseMs: 2_000, maxMs: 300_000 },
+      emit: (e) => {
+        metrics.observe(e);
+        o.onEvent(e);
+      },
+    });
+    let httpUrl: string | null = null;
+    if (o.http) {
+      server = serveMetrics(metrics);
+      const { host, port } = o.http;
+      await new Promise<void>((resolve, reject) => {
+        (server as Server).once("error", reject).listen(port, host, resolve);
+      });
+      const addr = server.address() as AddressInfo;
+      httpUrl = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+    }
+    const s = store;
+    const a = artifacts;
+    const srv = server;
+    return {
+      validator,
+      store,
+      artifacts,
+      metrics,
+      httpUrl,
+      async close() {
+        if (srv) await new Promise<void>((r) => srv.close(() => r()));
+        await a.close();
+        s.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    server?.close();
+    await artifacts?.close();
+    store?.close();
+    lock.release();
+    throw err;
+  }
+}
+
+/** GET /metrics (Prometheus text) and /healthz; nothing else, nothing secret. */
+function serveMetrics(metrics: ValidatorMetrics): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (path === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      return;
+    }
+    if (path !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
+    );
+  });
+}

@@ -1,0 +1,76 @@
+// Weight setting, once per slot of `everyBlocks` blocks (default: the subnet's tempo), at most one
+// success per slot even across kills: the attempt is recorded before the extrinsic is sent, and a
+// restarted validator that finds an attempt still "submitting" asks the chain whether it landed
+// (the neuron's LastUpdate moved past the attempt's start) before sending anything again.
+import type { KeyringPair } from "@polkadot/keyring/types";
+import { submitWeights, type WeightsChain } from "../chain/submit-weights.js";
+import { backoffDelay } from "../chain/subtensor.js";
+import type { ValidatorStore, WeightSet } from "../store/store.js";
+import { failpoint } from "./failpoint.js";
+
+export interface WeightsOptions {
+  chain: WeightsChain;
+  pair: KeyringPair;
+  netuid: number;
+  store: ValidatorStore;
+  /** Pending hash-commit reveals (commit-reveal subnets), JSON in the state dir. */
+  pendingPath: string;
+  /** Blocks per slot; default the subnet's tempo (never below its rate limit). */
+  everyBlocks?: number;
+  retry: { baseMs: number; maxMs: number };
+  now: () => number;
+}
+
+/** Sets the weights if this slot has none yet; the slot's record when something happened. */
+export async function weightsStep(
+  o: WeightsOptions,
+  head: number,
+  vector: { uids: number[]; weights: number[] },
+): Promise<WeightSet | null> {
+  const params = await o.chain.weightsParams(o.netuid);
+  const every = Math.max(o.everyBlocks ?? params.tempo, params.weightsSetRateLimit, 1);
+  const slot = Math.floor(head / every);
+  const prev = o.store.weightSet(slot);
+  if (prev?.status === "set") return null;
+  if (prev?.status === "failed" && o.now() < prev.nextTryMs) return null;
+  if (prev?.status === "submitting") {
+    const uid = await o.chain.uidOf(o.netuid, o.pair.address);
+    const last = uid === undefined ? 0 : await o.chain.lastUpdate(o.netuid, uid);
+    if (last >= prev.startedBlock) {
+      o.store.finishWeightSet(
+        slot,
+        { ok: true, block: last, outcome: "set (found on chain after a restart)" },
+        o.now(),
+      );
+      return o.store.weightSet(slot);
+    }
+  }
+  const started = o.store.beginWeightSet(slot, vector, head, o.now());
+  failpoint("before-weights-submit");
+  try {
+    const r = await submitWeights(o.chain, o.pair, o.netuid, vector.uids, vector.weights, {
+      pendingPath: o.pendingPath,
+    });
+    failpoint("after-weights-submit");
+    const { outcome } = r;
+    const block =
+      outcome.kind === "set"
+        ? outcome.block
+        : outcome.kind === "committed"
+          ? outcome.commitBlock
+          : head;
+    o.store.finishWeightSet(
+      slot,
+      { ok: true, block, outcome: outcome.kind === "nothing" ? outcome.reason : outcome.kind },
+      o.now(),
+    );
+  } catch (err) {
+    const wait = backoffDelay(started.attempts - 1, o.retry.baseMs, o.retry.maxMs);
+    o.store.finishWeightSet(
+      slot,
+      { ok: false, error: (err as Error).message, nextTryMs: o.now() + wait },
+      o.now(),
+    );
+  }
+  return o.store.weightSet(slot);
+}
