@@ -1,64 +1,207 @@
-// `cacheon demo`: one real eval session on this machine, no GPU, chain or Docker needed. Four
-// reference-server processes take part: the baseline, a faster correct miner, a slower correct
-// one, and a fast one whose model is subtly different (it must fail the gate). The verdict shows
-// who would be crowned and why the wrong model failed.
+// `cacheon demo`: the whole arena on this machine, no GPU, chain or Docker needed. A local chain
+// (subnet 1), a local pod that runs the miners' images as reference-server processes, four miners
+// that commit on the chain (a fast engine, a slow one, a fast one with a subtly wrong model, and a
+// copy of the fast one's image), and the validator loop — the one `cacheon validator run` runs —
+// until the king is settled and its weights are on chain. It tells the story and the leaderboard.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
-import type { CandidateRun } from "../eval/report.js";
-import type { NamedServer } from "../eval/session.js";
+import { type CandidateRun, EvalReportSchema } from "../eval/report.js";
 import { explainRequest } from "../gate/index.js";
-import { arenaOption, randomSeed, runSessionCli, seedOption } from "./eval.js";
-import { formatVerdict } from "./verdict.js";
+import type { LeaderboardRow } from "../store/store.js";
+import { CliError } from "./errors.js";
+import { arenaOption } from "./eval.js";
+import { evalProgress } from "./eval-progress.js";
+import { formatTable } from "./table.js";
 
 interface DemoOptions {
   arena?: Arena;
-  seed?: string;
   out?: string;
   quiet?: boolean;
+  blockMs: number;
 }
 
-export const DEMO_CANDIDATES: NamedServer[] = [
-  { name: "fast", spec: { kind: "reference", profile: "fast", variant: "none" } },
-  { name: "slow", spec: { kind: "reference", profile: "slow", variant: "none" } },
-  { name: "wrong-model", spec: { kind: "reference", profile: "fast", variant: "diverge" } },
-];
+const NETUID = 1;
 
 export function registerDemo(program: Command): void {
   program
     .command("demo")
     .description(
-      "run one eval session on this machine with local reference servers: a baseline, a faster correct miner, a slower one and one whose model is subtly different; prints the verdict",
+      "run the whole arena on this machine: a local chain, a local pod, four miners that commit their images and the validator loop, until the king is crowned and its weights are set; prints the story and the leaderboard",
     )
     .option("--arena <local|v1|file>", "arena preset or JSON file (default: local)", arenaOption)
-    .option("--seed <hex>", "session seed (default: random)", seedOption)
-    .option("--out <file>", "write the EvalReport JSON here")
+    .option("--out <file>", "write the last eval job's EvalReport JSON here")
     .option("--quiet", "no progress on stderr")
+    .option(
+      "--block-ms <ms>",
+      "the local chain's block time",
+      (v) => {
+        const n = Number(v);
+        if (!/^\d+$/.test(v) || n < 20 || n > 60_000)
+          throw new CliError(
+            `--block-ms must be an integer from 20 to 60000, got ${JSON.stringify(v)}`,
+          );
+        return n;
+      },
+      250,
+    )
     .addHelpText(
       "after",
-      "\nThe servers are `cacheon reference serve` processes: a synthetic model over the real Qwen\nvocabulary, not a real LLM. The session is the one `cacheon eval` and a validator run.",
+      "\nThe miners' engines are `cacheon reference serve` processes (a synthetic model over the real Qwen\nvocabulary, not a real LLM). The chain is Cacheon's local subtensor double, not a subtensor node.\nNothing leaves this machine.",
     )
     .action(async (opts: DemoOptions) => {
+      const arena = opts.arena ?? arenaOption("local");
       const say = (line = "") => process.stdout.write(`${line}\n`);
-      say("Cacheon demo: one eval session with four local reference servers.");
-      say("(The reference server is a synthetic model over the Qwen vocabulary, not a real LLM.)");
-      const report = await runSessionCli({
-        arena: opts.arena ?? arenaOption("local"),
-        seed: opts.seed ?? randomSeed(),
-        baseline: {
-          name: "baseline",
-          spec: { kind: "reference", profile: "baseline", variant: "none" },
-        },
-        candidates: DEMO_CANDIDATES,
-        quiet: opts.quiet,
-        out: opts.out,
+      const progressOn = (line: string) => {
+        if (!opts.quiet) process.stderr.write(`${line}\n`);
+      };
+      const { startLocalChain } = await import("../chain/local/chain.js");
+      const { MetadataMissingError } = await import("../chain/local/runtime.js");
+      const { Subtensor } = await import("../chain/subtensor.js");
+      const { DEMO_MINERS, commitMiners, devPair, minerImages, startLocalPod } = await import(
+        "../validator/local-arena.js"
+      );
+      const { openValidatorService } = await import("../validator/service.js");
+      const { describeEvent } = await import("../validator/describe.js");
+      const { PodClient } = await import("../pod/client.js");
+
+      say("Cacheon demo: the whole arena on this machine.");
+      say(
+        "(Engines are reference servers: a synthetic model over the Qwen vocabulary, not a real LLM.)",
+      );
+      const chain = await startLocalChain({ blockTimeMs: opts.blockMs }).catch((err: unknown) => {
+        if (err instanceof MetadataMissingError) throw new CliError(err.message);
+        throw err;
       });
-      say("");
-      say(formatVerdict(report));
-      for (const c of report.candidates) explainFirstFailure(c, say);
-      if (opts.out)
-        say(`\nReport: ${opts.out} (check it with: cacheon report rescore ${opts.out})`);
-      if (report.status !== "ok") process.exitCode = 1;
+      const stateDir = mkdtempSync(join(tmpdir(), "cacheon-demo-"));
+      const cleanups: (() => Promise<void>)[] = [
+        async () => rmSync(stateDir, { recursive: true, force: true }),
+        () => chain.close(),
+      ];
+      try {
+        say(`Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms)`);
+        const { refs, catalogue } = minerImages(DEMO_MINERS);
+        const pod = await startLocalPod(catalogue);
+        cleanups.unshift(() => pod.close());
+        say(`Pod: ${pod.url} (runs the miners' images as local processes)`);
+        const client = await Subtensor.connect(chain.url);
+        cleanups.unshift(() => client.close());
+
+        say("\nMiners commit their images:");
+        await commitMiners(client, NETUID, DEMO_MINERS, refs, (m, ref, block) =>
+          say(
+            `  ${m.uri.slice(2).padEnd(8)} ${ref.replace(/@sha256:(.{12}).*/, "@sha256:$1…")} at block ${block}${m.copies ? `  (a copy of ${m.copies.slice(2)}'s image)` : ""}`,
+          ),
+        );
+
+        say("\nThe validator (//Alice, uid 0) runs:");
+        const started = Date.now();
+        const follower = new PodClient(pod.url, pod.token);
+        let lastWeights = "";
+        const service = await openValidatorService({
+          stateDir,
+          chain: client,
+          pair: await devPair("//Alice"),
+          netuid: NETUID,
+          pods: [{ name: "local-pod", url: pod.url, token: pod.token }],
+          arena,
+          arenaValue: arena as unknown as Record<string, unknown>,
+          baseline: { kind: "reference", profile: "baseline", variant: "none" },
+          batch: 4,
+          maxAttempts: 2,
+          scanEveryBlocks: 1,
+          tickMs: 200,
+          podPollMs: 250,
+          podLostMs: 60_000,
+          env: {},
+          onEvent: (e) => {
+            // Weights go on chain every tempo; the story tells only when they change hands.
+            if (e.type === "weights" && e.set.status === "set") {
+              const uids = e.set.uids.join(",");
+              if (uids === lastWeights) return;
+              lastWeights = uids;
+            }
+            const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+            for (const line of describeEvent(e)) say(`  [${at} s] ${line.msg}`);
+            if (e.type === "job-submitted")
+              void followPod(follower, e.podJob, progressOn, opts.quiet);
+          },
+        });
+        cleanups.unshift(() => service.close());
+        await service.validator.run(new AbortController().signal, () => service.validator.idle());
+        const elapsed = (Date.now() - started) / 1000;
+
+        say("\nLeaderboard:");
+        say(leaderboardTable(service.store.leaderboard()).replace(/^/gm, "  "));
+        const king = service.store.king();
+        const neurons = (await client.metagraph(NETUID)).neurons;
+        const alice = neurons.find((n) => n.uid === 0);
+        say(
+          king
+            ? `\nKing: s${king.submissionId} (uid ${king.uid}) with score ${king.score.toFixed(4)}; a challenger must beat it by ${arena.king.marginM0} now, falling to 0 over ${(arena.king.decayMs / 86_400_000).toFixed(0)} days.`
+            : "\nNo king: no submission passed with a score above 0.",
+        );
+        const last = service.store
+          .weightSets()
+          .filter((w) => w.status === "set")
+          .at(-1);
+        if (last)
+          say(
+            `Weights on chain: uid ${last.uids.join(",")} gets everything (set at block ${last.block}; //Alice's last update on chain: block ${alice?.lastUpdate}).`,
+          );
+        const jobs = service.store.jobs().filter((j) => j.status === "settled");
+        const lastJob = jobs.at(-1);
+        if (lastJob?.reportKey) {
+          const bytes = await service.artifacts.get(lastJob.reportKey);
+          const report =
+            bytes && EvalReportSchema.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
+          if (report) {
+            for (const c of report.candidates) explainFirstFailure(c, say);
+            if (opts.out) {
+              writeFileSync(opts.out, `${JSON.stringify(report)}\n`);
+              say(`\nReport: ${opts.out} (check it with: cacheon report rescore ${opts.out})`);
+            }
+          }
+        }
+        say(`\nDone in ${elapsed.toFixed(1)} s: ${jobs.length} eval job(s) settled.`);
+      } finally {
+        for (const close of cleanups) await close().catch(() => undefined);
+      }
     });
+}
+
+/** The pod's progress events of one job, on stderr, while it runs. */
+async function followPod(
+  client: import("../pod/client.js").PodClient,
+  podJob: string,
+  out: (line: string) => void,
+  quiet: boolean | undefined,
+): Promise<void> {
+  if (quiet) return;
+  const progress = evalProgress(false);
+  try {
+    for await (const e of client.events(podJob))
+      if (e.type !== "job-start" && e.type !== "job-end") progress(e);
+  } catch (err) {
+    out(`  (progress of ${podJob} unavailable: ${(err as Error).message})`);
+  }
+}
+
+function leaderboardTable(rows: readonly LeaderboardRow[]): string {
+  const table = [["submission", "uid", "image", "status", "TTFT ms", "tok/s", "score"]];
+  for (const { submission: s, result: r } of rows)
+    table.push([
+      `s${s.id}`,
+      String(s.uid ?? "-"),
+      (s.image ?? s.commitment).replace(/@sha256:(.{12}).*/, "@…$1"),
+      r ? (r.passed ? "pass" : "FAIL") : s.status,
+      r?.ttftMs?.toFixed(1) ?? "-",
+      r?.tokensPerSec?.toFixed(0) ?? "-",
+      r ? r.score.toFixed(4) : "-",
+    ]);
+  return formatTable(table, 4);
 }
 
 function explainFirstFailure(c: CandidateRun, say: (s?: string) => void): void {
