@@ -24,9 +24,11 @@ export interface S3ArtifactStoreOptions {
   client?: S3Client;
 }
 
+const noop = () => {};
+
 export function createS3ArtifactStore(opts: S3ArtifactStoreOptions): ArtifactStore {
   const { bucket } = opts;
-  const log = opts.log ?? (() => {});
+  const log = opts.log ?? noop;
   const spool = new ArtifactFolder(opts.spoolDir);
   const client =
     opts.client ??
@@ -41,6 +43,8 @@ export function createS3ArtifactStore(opts: S3ArtifactStoreOptions): ArtifactSto
       responseChecksumValidation: "WHEN_REQUIRED",
       // A server that stops answering fails the attempt instead of holding the queue forever.
       requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+      // Else the SDK prints a warning to the console for each failed upload; the queue logs those.
+      logger: { debug: noop, info: noop, warn: noop, error: noop },
     });
 
   const upload = async (key: string, contentType: string): Promise<void> => {
