@@ -59,13 +59,13 @@ export function registerChainLocal(program: Command): void {
       "genesis JSON: { subnets: [{ netuid, tempo, hotkeys: [{ address, coldkey?, stake?, validatorPermit? }], weightsVersionKey, weightsSetRateLimit, commitRevealWeightsEnabled, revealPeriodEpochs, minAllowedWeights?, maxWeightsLimit? }], accounts: [{ address, nonce?, free? }] }",
     )
     .option(
-      "--metadata <file>",
-      "SCALE runtime metadata (default: $CACHEON_SUBTENSOR_METADATA, else ../shared/fixtures/subtensor/finney-spec424-metadata.scale)",
+      "--metadata <file|builtin>",
+      "SCALE runtime metadata file, or `builtin`: Cacheon's built-in demo metadata, a subset of runtime 424 (default: $CACHEON_SUBTENSOR_METADATA, else ../shared/fixtures/subtensor/finney-spec424-metadata.scale where it exists, else builtin)",
     )
     .action(async (opts: LocalOptions) => {
       const { startLocalChain } = await import("../chain/local/chain.js");
       const { GenesisError, readGenesisFile } = await import("../chain/local/genesis.js");
-      const { MetadataMissingError } = await import("../chain/local/runtime.js");
+      const { loadRuntime, MetadataMissingError } = await import("../chain/local/runtime.js");
       let chain: Awaited<ReturnType<typeof startLocalChain>>;
       try {
         chain = await startLocalChain({
@@ -79,6 +79,8 @@ export function registerChainLocal(program: Command): void {
         if (err instanceof MetadataMissingError) throw new CliError(err.message);
         throw listenError(err, "127.0.0.1", opts.port) ?? err;
       }
+      // On stderr: stdout's first line is the ready line others wait for. Loaded once, so cached.
+      process.stderr.write(`cacheon local chain: ${loadRuntime(opts.metadata).description}\n`);
       serveUntilSignal(`cacheon local chain listening on ${chain.url}`, () => chain.close());
     });
 }

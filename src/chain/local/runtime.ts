@@ -1,5 +1,6 @@
 // The runtime the local chain pretends to run: finney's runtime-424 metadata (read from the shared
-// fixtures, never copied into the repo), the registry built from it and the runtime version.
+// fixtures, never copied into the repo) or, where that is absent, Cacheon's built-in subset of it
+// (builtin-metadata.ts); the registry built from it and the runtime version.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,15 +9,21 @@ import type { ChainProperties } from "@polkadot/types/interfaces";
 import { expandMetadata } from "@polkadot/types/metadata/decorate";
 import type { DecoratedMeta } from "@polkadot/types/metadata/decorate/types";
 import { blake2AsHex } from "@polkadot/util-crypto";
+import { BUILTIN_METADATA_DESCRIPTION, builtinMetadata } from "./builtin-metadata.js";
 
 export const SPEC_NAME = "node-subtensor";
 export const SPEC_VERSION = 424;
 export const TRANSACTION_VERSION = 1;
 export const SS58_FORMAT = 42;
 export const METADATA_ENV = "CACHEON_SUBTENSOR_METADATA";
+/** Names the built-in metadata where a path is expected (--metadata, $CACHEON_SUBTENSOR_METADATA). */
+export const BUILTIN_METADATA = "builtin";
 const METADATA_FILE = "finney-spec424-metadata.scale";
 
 export class MetadataMissingError extends Error {}
+
+/** Which metadata the chain runs: a SCALE file, or Cacheon's built-in subset of runtime 424. */
+export type MetadataSource = { kind: "file"; path: string } | { kind: "builtin" };
 
 export interface Runtime {
   registry: TypeRegistry;
@@ -28,6 +35,9 @@ export interface Runtime {
   metadataVersion: number;
   /** `apis` of the runtime version: [blake2_64(name), version] from the metadata's runtime APIs. */
   apis: [string, number][];
+  source: MetadataSource["kind"];
+  /** One line naming the metadata in use, for people: the file, or the built-in subset. */
+  description: string;
 }
 
 /** The package root: the nearest folder above this module holding package.json. */
@@ -41,7 +51,7 @@ function packageRoot(): string {
   return dir;
 }
 
-/** Where the metadata is read from: the explicit path, else $CACHEON_SUBTENSOR_METADATA, else the shared fixtures. */
+/** The metadata file to read: the explicit path, else $CACHEON_SUBTENSOR_METADATA, else the shared fixtures. */
 export function metadataPath(explicit?: string): string {
   if (explicit) return resolve(explicit);
   const fromEnv = process.env[METADATA_ENV];
@@ -49,24 +59,36 @@ export function metadataPath(explicit?: string): string {
   return join(packageRoot(), "..", "shared", "fixtures", "subtensor", METADATA_FILE);
 }
 
+/**
+ * Which metadata to run: "builtin" (explicit, else in $CACHEON_SUBTENSOR_METADATA) forces the
+ * built-in subset; a path given either way is read (and must be there); otherwise the shared
+ * fixture where it exists, else the built-in subset, so a fresh clone runs without ../shared.
+ */
+export function metadataSource(explicit?: string): MetadataSource {
+  const named = explicit || process.env[METADATA_ENV];
+  if (named === BUILTIN_METADATA) return { kind: "builtin" };
+  const path = metadataPath(explicit);
+  return named || existsSync(path) ? { kind: "file", path } : { kind: "builtin" };
+}
+
 function readMetadata(path: string): Uint8Array {
   if (!existsSync(path))
-    // No fallback to @bitgo/sdk-coin-tao's older metadata: that package pulls in a large
-    // dependency tree (see src/chain/local/README.md), so the file must be provided.
+    // A named file must be there: the built-in subset stands in only where no file was named.
     throw new MetadataMissingError(
-      `subtensor metadata not found at ${path}: put finney's runtime-424 metadata (${METADATA_FILE}) there, or point --metadata / $${METADATA_ENV} at a SCALE metadata file`,
+      `subtensor metadata not found at ${path}: put finney's runtime-424 metadata (${METADATA_FILE}) there, or point --metadata / $${METADATA_ENV} at a SCALE metadata file, or at "${BUILTIN_METADATA}" for the built-in demo metadata`,
     );
   return new Uint8Array(readFileSync(path));
 }
 
 const cache = new Map<string, Runtime>();
 
-/** Load (once per path) the metadata and build the registry the whole chain decodes with. */
+/** Load (once per source) the metadata and build the registry the whole chain decodes with. */
 export function loadRuntime(path?: string): Runtime {
-  const file = metadataPath(path);
-  const cached = cache.get(file);
+  const source = metadataSource(path);
+  const key = source.kind === "file" ? source.path : BUILTIN_METADATA;
+  const cached = cache.get(key);
   if (cached) return cached;
-  const bytes = readMetadata(file);
+  const bytes = source.kind === "file" ? readMetadata(source.path) : builtinMetadata();
   const registry = new TypeRegistry();
   let metadata: Metadata;
   try {
@@ -74,7 +96,7 @@ export function loadRuntime(path?: string): Runtime {
     registry.setMetadata(metadata);
   } catch (err) {
     throw new MetadataMissingError(
-      `${file} is not SCALE runtime metadata: ${(err as Error).message}`,
+      `${key} is not SCALE runtime metadata: ${(err as Error).message}`,
     );
   }
   registry.setChainProperties(
@@ -96,8 +118,13 @@ export function loadRuntime(path?: string): Runtime {
     decorated: expandMetadata(registry, metadata),
     metadataVersion: metadata.version,
     apis,
+    source: source.kind,
+    description:
+      source.kind === "file"
+        ? `runtime metadata from ${source.path}`
+        : BUILTIN_METADATA_DESCRIPTION,
   };
-  cache.set(file, runtime);
+  cache.set(key, runtime);
   return runtime;
 }
 
