@@ -63,6 +63,15 @@ async function untilBlock(chain: Subtensor, block: number): Promise<void> {
   while ((await chain.head()).number < block) await new Promise((r) => setTimeout(r, BLOCK_MS / 2));
 }
 
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error("did not throw");
+}
+
 /** Run `fn` with $CACHEON_SUBTENSOR_METADATA set to `value` (unset for undefined), then restore it. */
 function withEnv<T>(value: string | undefined, fn: () => T): T {
   const before = process.env[METADATA_ENV];
@@ -77,7 +86,7 @@ function withEnv<T>(value: string | undefined, fn: () => T): T {
 }
 
 describe("which metadata the local chain runs", () => {
-  it("takes `builtin` from --metadata or the environment, a named file as named, else the fixture if present", async () => {
+  it("takes `builtin` from --metadata or the environment, a named file as named, else the fixture if present", () => {
     const file = join(dir, "some.scale");
     withEnv(file, () => {
       expect(metadataSource(BUILTIN)).toEqual({ kind: "builtin" });
@@ -105,13 +114,7 @@ describe("which metadata the local chain runs", () => {
       ],
       [junk, /^.*junk\.scale is not SCALE runtime metadata: /],
     ] as const) {
-      const err = (() => {
-        try {
-          return loadRuntime(path);
-        } catch (e) {
-          return e;
-        }
-      })();
+      const err = thrown(() => loadRuntime(path));
       expect(err).toBeInstanceOf(MetadataMissingError);
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).not.toContain("\n");
