@@ -235,9 +235,10 @@ export class ValidatorStore {
         this.db.prepare(`SELECT hotkey, digest FROM submissions WHERE ${ADMITTED}`).all() as Row[]
       ).map((r) => ({ hotkey: r.hotkey as string, digest: r.digest as string }));
       const added: Submission[] = [];
-      // Commit order: block, then hotkey (the chain's own order within a block is not kept).
+      // Commit order: block, then hotkey (the chain's own order within a block is not kept),
+      // compared by code unit so every validator orders the same whatever its locale.
       const ordered = [...commitments].sort(
-        (a, b) => a.block - b.block || a.hotkey.localeCompare(b.hotkey),
+        (a, b) => a.block - b.block || (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0),
       );
       for (const c of ordered) {
         // A hotkey that is not on the subnet now cannot be paid: its commitment waits until it is.
@@ -481,10 +482,21 @@ export class ValidatorStore {
    * The attempt on its pod is lost (pod gone, job cancelled or interrupted there, baseline failed):
    * the job waits for another pod, or fails for good after `maxAttempts`, its challengers with it.
    */
-  releaseJob(jobId: number, reason: string, maxAttempts: number, nowMs: number): Job {
+  releaseJob(
+    jobId: number,
+    reason: string,
+    maxAttempts: number,
+    nowMs: number,
+    /** The job failed before a pod took it, for a reason of its own (every pod refuses it). */
+    countAttempt = false,
+  ): Job {
     return this.db.transaction((): Job => {
+      if (countAttempt)
+        this.db.prepare("UPDATE jobs SET attempts = attempts + 1 WHERE id = ?").run(jobId);
       const job = this.job(jobId);
       if (!job) throw new Error(`no job ${jobId}`);
+      if (job.status !== "pending" && job.status !== "submitted")
+        throw new Error(`job ${jobId} is ${job.status}`);
       if (job.attempts >= maxAttempts) {
         const why = `eval job ${jobId} failed ${job.attempts} times; last: ${reason}`;
         this.db

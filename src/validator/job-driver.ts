@@ -52,6 +52,8 @@ class AttemptLost extends Error {
   constructor(
     message: string,
     readonly podBroken = false,
+    /** Lost before a pod took it, through the job's own fault: it still counts as an attempt. */
+    readonly countAttempt = false,
   ) {
     super(message);
   }
@@ -132,7 +134,8 @@ async function submit(o: DriverOptions, job: Job, lease: PodLease): Promise<stri
   } catch (err) {
     if (err instanceof PodError && err.kind === "busy") return null;
     // The pod refused the request itself: every pod would, so the job cannot run as it is.
-    if (err instanceof PodError && err.kind === "bad_request") throw new AttemptLost(err.message);
+    if (err instanceof PodError && err.kind === "bad_request")
+      throw new AttemptLost(err.message, false, true);
     throw new AttemptLost(
       err instanceof PodError ? err.message : (err as Error).message,
       /* podBroken */ true,

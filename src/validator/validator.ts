@@ -66,7 +66,7 @@ export function scannedCommitment(e: CommitmentEntry): ScannedCommitment {
 
 export class Validator {
   private readonly drivers = new Map<number, Promise<void>>();
-  private readonly stop = new AbortController();
+  private stop = new AbortController();
   private readonly now: () => number;
   private head: Head | null = null;
 
@@ -76,6 +76,7 @@ export class Validator {
 
   /** Ticks until `signal` aborts (or `until()` holds after a tick), then waits for the drivers to stop. */
   async run(signal: AbortSignal, until?: () => boolean): Promise<void> {
+    this.stop = new AbortController();
     const onAbort = () => this.stop.abort();
     signal.addEventListener("abort", onAbort, { once: true });
     try {

@@ -30,21 +30,21 @@ export async function weightsStep(
   const params = await o.chain.weightsParams(o.netuid);
   const every = Math.max(o.everyBlocks ?? params.tempo, params.weightsSetRateLimit, 1);
   const slot = Math.floor(head / every);
+  // An attempt a kill interrupted (in this slot or an earlier one): did it land?
+  for (const w of o.store.weightSets().filter((x) => x.status === "submitting")) {
+    const uid = await o.chain.uidOf(o.netuid, o.pair.address);
+    const last = uid === undefined ? 0 : await o.chain.lastUpdate(o.netuid, uid);
+    o.store.finishWeightSet(
+      w.slot,
+      last >= w.startedBlock
+        ? { ok: true, block: last, outcome: "set (found on chain after a restart)" }
+        : { ok: false, error: "interrupted before it reached the chain", nextTryMs: 0 },
+      o.now(),
+    );
+  }
   const prev = o.store.weightSet(slot);
   if (prev?.status === "set") return null;
   if (prev?.status === "failed" && o.now() < prev.nextTryMs) return null;
-  if (prev?.status === "submitting") {
-    const uid = await o.chain.uidOf(o.netuid, o.pair.address);
-    const last = uid === undefined ? 0 : await o.chain.lastUpdate(o.netuid, uid);
-    if (last >= prev.startedBlock) {
-      o.store.finishWeightSet(
-        slot,
-        { ok: true, block: last, outcome: "set (found on chain after a restart)" },
-        o.now(),
-      );
-      return o.store.weightSet(slot);
-    }
-  }
   const started = o.store.beginWeightSet(slot, vector, head, o.now());
   failpoint("before-weights-submit");
   try {

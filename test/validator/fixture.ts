@@ -1,0 +1,103 @@
+// The validator's test arena: the local chain (dev accounts on subnet 1, //Alice validates), a
+// local pod whose catalogue runs the miners' images as reference servers, miners that commit
+// through the real client, and readers of what ended up on chain.
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { DEV_ADDRESSES, type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
+import { loadRuntime } from "../../src/chain/local/runtime.js";
+import { Subtensor } from "../../src/chain/subtensor.js";
+import {
+  commitMiners,
+  type LocalMiner,
+  type LocalPod,
+  minerImages,
+  startLocalPod,
+} from "../../src/validator/local-arena.js";
+
+/** Bob's engine is the fastest, Charlie's fast, Dave's model subtly wrong, Eve copies Bob. */
+export const TEST_MINERS: LocalMiner[] = [
+  {
+    uri: "//Bob",
+    repository: "localhost/bob/engine",
+    engine: { kind: "reference", profile: "instant" },
+  },
+  {
+    uri: "//Charlie",
+    repository: "localhost/charlie/engine",
+    engine: { kind: "reference", profile: "fast" },
+  },
+  {
+    uri: "//Dave",
+    repository: "localhost/dave/engine",
+    engine: { kind: "reference", profile: "instant", variant: "diverge" },
+  },
+  {
+    uri: "//Eve",
+    repository: "localhost/eve/engine",
+    engine: { kind: "reference", profile: "instant" },
+    copies: "//Bob",
+  },
+];
+
+export const NETUID = 1;
+export const BLOCK_MS = 100;
+
+export interface TestArena {
+  chain: LocalChain;
+  pod: LocalPod;
+  client: Subtensor;
+  refs: Map<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promise<TestArena> {
+  const chain = await startLocalChain({ blockTimeMs: BLOCK_MS });
+  const { refs, catalogue } = minerImages(miners);
+  const pod = await startLocalPod(catalogue);
+  const client = await Subtensor.connect(chain.url);
+  return {
+    chain,
+    pod,
+    client,
+    refs,
+    async close() {
+      await client.close();
+      await pod.close();
+      await chain.close();
+    },
+  };
+}
+
+export async function commitAll(a: TestArena, miners: LocalMiner[] = TEST_MINERS): Promise<void> {
+  await commitMiners(a.client, NETUID, miners, a.refs);
+}
+
+/** //Alice's wallet in btwallet's layout under `dir`; the CLI's wallet arguments. */
+export async function aliceWallet(dir: string): Promise<string[]> {
+  // //Alice's secret seed (Substrate's well-known dev key).
+  const seed = "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a";
+  await mkdir(join(dir, "wallets", "v", "hotkeys"), { recursive: true });
+  await writeFile(
+    join(dir, "wallets", "v", "hotkeys", "default"),
+    JSON.stringify({ secretSeed: seed, ss58Address: DEV_ADDRESSES.alice }),
+  );
+  await writeFile(
+    join(dir, "wallets", "v", "coldkeypub.txt"),
+    JSON.stringify({ ss58Address: DEV_ADDRESSES.bob }),
+  );
+  return ["--wallet-name", "v", "--wallet-path", join(dir, "wallets")];
+}
+
+/** Every `set_weights` the chain included, in block order: the block and the uids it weighted. */
+export function weightsOnChain(chain: LocalChain): { block: number; dests: number[] }[] {
+  const { registry } = loadRuntime();
+  const out: { block: number; dests: number[] }[] = [];
+  chain.snapshot().blocks.forEach((b, number) => {
+    for (const hex of b.extrinsics) {
+      const x = registry.createType("Extrinsic", hex);
+      if (x.method.section === "subtensorModule" && x.method.method === "setWeights")
+        out.push({ block: number, dests: (x.method.args[1]?.toJSON() as number[]) ?? [] });
+    }
+  });
+  return out;
+}
