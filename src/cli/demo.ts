@@ -63,6 +63,8 @@ export function registerDemo(program: Command): void {
       const { DEMO_MINERS, commitMiners, devPair, minerImages, startLocalPod } = await import(
         "../validator/local-arena.js"
       );
+      const { catalogueRuntime } = await import("../runtime/catalogue.js");
+      const { localRuntime } = await import("../runtime/local.js");
       const { openValidatorService } = await import("../validator/service.js");
       const { describeEvent } = await import("../validator/describe.js");
       const { PodClient } = await import("../pod/client.js");
@@ -83,7 +85,7 @@ export function registerDemo(program: Command): void {
       try {
         say(`Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms)`);
         const { refs, catalogue } = minerImages(DEMO_MINERS);
-        const pod = await startLocalPod(catalogue);
+        const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
         cleanups.unshift(() => pod.close());
         say(`Pod: ${pod.url} (runs the miners' images as local processes)`);
         const client = await Subtensor.connect(chain.url);

@@ -17,8 +17,8 @@ import { loadVocabulary } from "../contract/tokenizer.js";
 import { JobStore } from "../pod/jobs.js";
 import { startPodServer } from "../pod/server.js";
 import { PodWorker } from "../pod/worker.js";
-import { catalogueDigest, catalogueRuntime, type ImageCatalogue } from "../runtime/catalogue.js";
-import { localRuntime } from "../runtime/local.js";
+import { catalogueDigest, type ImageCatalogue } from "../runtime/catalogue.js";
+import type { Runtime } from "../runtime/runtime.js";
 import type { ReferenceSpecSchema } from "../runtime/spec.js";
 
 export interface LocalMiner {
@@ -103,14 +103,17 @@ export interface LocalPod {
   close(): Promise<void>;
 }
 
-/** A pod in this process: local runtime, the image catalogue, its job store in a temp folder. */
-export async function startLocalPod(catalogue: ImageCatalogue): Promise<LocalPod> {
+/**
+ * A pod in this process with its job store in a temp folder; `runtime` runs the miners' images
+ * (the local runtime with the image catalogue, or Docker).
+ */
+export async function startLocalPod(runtime: Runtime): Promise<LocalPod> {
   const dir = mkdtempSync(join(tmpdir(), "cacheon-pod-"));
   const token = randomBytes(24).toString("hex");
   const store = new JobStore(dir);
   const worker = new PodWorker({
     store,
-    runtime: catalogueRuntime(localRuntime, catalogue),
+    runtime,
     vocab: loadVocabulary(),
     pool: loadPromptPool(),
   });

@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { DEV_ADDRESSES, type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
 import { loadRuntime } from "../../src/chain/local/runtime.js";
 import { Subtensor } from "../../src/chain/subtensor.js";
+import { catalogueRuntime } from "../../src/runtime/catalogue.js";
+import { localRuntime } from "../../src/runtime/local.js";
 import {
   commitMiners,
   type LocalMiner,
@@ -53,7 +55,7 @@ export interface TestArena {
 export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promise<TestArena> {
   const chain = await startLocalChain({ blockTimeMs: BLOCK_MS });
   const { refs, catalogue } = minerImages(miners);
-  const pod = await startLocalPod(catalogue);
+  const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
   const client = await Subtensor.connect(chain.url);
   return {
     chain,
