@@ -58,7 +58,7 @@ export function registerDemo(program: Command): void {
         if (!opts.quiet) process.stderr.write(`${line}\n`);
       };
       const { startLocalChain } = await import("../chain/local/chain.js");
-      const { MetadataMissingError } = await import("../chain/local/runtime.js");
+      const { loadRuntime, MetadataMissingError } = await import("../chain/local/runtime.js");
       const { Subtensor } = await import("../chain/subtensor.js");
       const { DEMO_MINERS, commitMiners, devPair, minerImages, startLocalPod } = await import(
         "../validator/local-arena.js"
@@ -83,7 +83,9 @@ export function registerDemo(program: Command): void {
         () => chain.close(),
       ];
       try {
-        say(`Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms)`);
+        say(
+          `Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms; ${loadRuntime().description})`,
+        );
         const { refs, catalogue } = minerImages(DEMO_MINERS);
         const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
         cleanups.unshift(() => pod.close());

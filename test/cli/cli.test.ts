@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { cliEntry } from "../../src/cli/entry.js";
 import { cacheon } from "../helpers/cli.js";
 
+const VALIDATOR = ["validator", "run", "--wallet-name", "v", "--netuid", "1"];
+
 describe("cacheon CLI", () => {
   it("is an executable the package's bin entry can run directly (shebang and mode)", () => {
     const out = execFileSync(cliEntry(), ["--version"], { encoding: "utf8" });
@@ -18,6 +20,7 @@ describe("cacheon CLI", () => {
     [["contract", "check"]],
     [["reference"]],
     [["reference", "serve"]],
+    [["validator", "run"]],
   ])("%j --help describes the command", async (words) => {
     const r = await cacheon([...words, "--help"]);
     expect(r.code).toBe(0);
@@ -33,6 +36,20 @@ describe("cacheon CLI", () => {
     [["reference", "serve", "--profile", "nope"], /profile/i],
     [["demo", "--arena", "/nonexistent/a.json"], /cannot read arena file/],
     [["no-such-command"], /unknown command/],
+    [["validator", "run", "--wallet-name", "v", "--netuid", "1"], /required option '--pod <url>'/],
+    [[...VALIDATOR, "--pod", "not a url"], /--pod|URL/],
+    [
+      [...VALIDATOR, "--pod", "http://127.0.0.1:1", "--http", "x:y"],
+      /--http "x:y" must be \[HOST:\]PORT/,
+    ],
+    [
+      [...VALIDATOR, "--pod", "http://127.0.0.1:1", "--batch", "0"],
+      /--batch must be an integer of at least 1/,
+    ],
+    [
+      [...VALIDATOR, "--pod", "http://127.0.0.1:1", "--pod-token-file", "/nonexistent/t"],
+      /cannot read --pod-token-file \/nonexistent\/t: no such file/,
+    ],
   ])("%j fails with one clear line and no stack trace", async (args, message) => {
     const r = await cacheon(args as string[]);
     expect(r.code).not.toBe(0);

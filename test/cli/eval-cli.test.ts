@@ -207,15 +207,27 @@ describe("cacheon eval and report rescore", () => {
     expect(bad.stdout).toMatch(/score: stored 0.5, recomputed/);
   }, 150_000);
 
-  it("demo crowns the fast miner, gives the slow one 0 and explains the wrong model's failure", async () => {
-    const r = await cacheon(["demo", "--arena", arena, "--seed", "0xd3", "--quiet"], 150_000);
+  it("demo runs the arena: commits, one eval job, the fast miner crowned, weights to its uid, the wrong model explained", async () => {
+    const r = await cacheon(["demo", "--arena", arena, "--quiet"], 170_000);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^fast .* pass +0\.\d{4}$/m);
-    expect(r.stdout).toMatch(/^slow .* pass +0\.0000$/m);
-    expect(r.stdout).toMatch(/^wrong-model .* FAIL +0\.0000$/m);
-    expect(r.stdout).toMatch(/King after this session: fast/);
-    expect(r.stdout).toMatch(/Why wrong-model failed the gate:\n.*FAIL \(divergence\): token \d+/);
+    expect(r.stdout).toMatch(/^ {2}Eve .* at block \d+ {2}\(a copy of Bob's image\)$/m);
+    expect(r.stdout).toMatch(
+      /s4 \(uid 4, .*\) commitment at block \d+ rejected: image sha256:\w+ was already submitted/,
+    );
+    expect(r.stdout).toMatch(/job 1: s1, s2, s3 against the baseline, seed from block \d+/);
+    expect(r.stdout).toMatch(/s1 is crowned with score 0\.\d{4}/);
+    expect(r.stdout).toMatch(
+      /^ {2}s1 +1 +localhost\/bob\/fast-engine@\S+ +pass +[\d.]+ +\d+ +0\.\d{4}$/m,
+    );
+    expect(r.stdout).toMatch(/^ {2}s2 +2 +\S+ +pass +[\d.]+ +\d+ +0\.0000$/m);
+    expect(r.stdout).toMatch(/^ {2}s3 +3 +\S+ +FAIL +- +- +0\.0000$/m);
+    expect(r.stdout).toMatch(/^ {2}s4 +4 +\S+ +rejected +- +- +-$/m);
+    expect(r.stdout).toMatch(/^King: s1 \(uid 1\)/m);
+    expect(r.stdout).toMatch(
+      /^Weights on chain: uid 1 gets everything \(set at block (\d+); \/\/Alice's last update on chain: block \1\)/m,
+    );
+    expect(r.stdout).toMatch(/Why s3 failed the gate:\n.*FAIL \(divergence\): token \d+/);
   }, 180_000);
 });
 
