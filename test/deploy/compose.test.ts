@@ -1,9 +1,13 @@
 // The compose files of the CPU host and the GPU pod, read as compose reads them with .env.example's
 // values: what the pod and the validator need to work and to stay contained.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { artifactStoreFromEnv } from "../../src/store/artifacts/index.js";
 import { closedPort } from "../helpers/ports.js";
 import {
   type Compose,
@@ -204,6 +208,14 @@ describe("docker-compose.yml (the CPU host)", () => {
     });
   });
 
+  it("serves metrics on --http, published on the host's loopback only, and checks /healthz there", () => {
+    expect(flag(validator.command, "--http")).toBe("0.0.0.0:9108");
+    expect(validator.ports).toEqual([`127.0.0.1:${env.get("CACHEON_METRICS_PORT")}:9108`]);
+    const test = validator.healthcheck?.test ?? [];
+    expect(test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
+    expect(test[3]).toContain("http://127.0.0.1:9108/healthz");
+  });
+
   it("keeps the network bridged, the Docker socket out and the image's unprivileged user", () => {
     expect(validator.network_mode).toBeUndefined();
     expect(validator.volumes?.some((v) => v.source.includes("docker.sock"))).toBe(false);
@@ -213,11 +225,25 @@ describe("docker-compose.yml (the CPU host)", () => {
 });
 
 describe(".env.example", () => {
-  it("has the S3 placeholders of issue 6, marked as the validator's, and no secret values", () => {
-    const text = readRepoFile(".env.example");
+  it("has the S3 settings the validator reads, empty (local artifacts) and with no secret values", async () => {
     for (const name of ["CACHEON_S3_ENDPOINT", "CACHEON_S3_BUCKET", "AWS_ACCESS_KEY_ID"])
       expect(env.get(name)).toBe("");
     expect(env.get("AWS_SECRET_ACCESS_KEY")).toBe("");
-    expect(text).toMatch(/used by the validator \(issue 6\)/);
+    const dir = mkdtempSync(join(tmpdir(), "cacheon-env-"));
+    const asIs = artifactStoreFromEnv(Object.fromEntries(env), dir);
+    expect(asIs.describe()).toMatch(/^local folder /);
+    await asIs.close();
+    // Filled in, the same names select S3 with the local folder as its spool.
+    const filled = artifactStoreFromEnv(
+      {
+        ...Object.fromEntries(env),
+        CACHEON_S3_BUCKET: "reports",
+        CACHEON_S3_ENDPOINT: "http://127.0.0.1:9000",
+      },
+      dir,
+    );
+    expect(filled.describe()).toMatch(/^s3:\/\/reports at http:\/\/127\.0\.0\.1:9000/);
+    await filled.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
