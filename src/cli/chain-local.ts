@@ -35,7 +35,7 @@ export function registerChainLocal(program: Command): void {
     .description(
       [
         "Run a local subtensor chain on 127.0.0.1: a TEST/DEMO DOUBLE that speaks the real node's",
-        "JSON-RPC over WebSocket with finney's runtime-424 metadata, verifies signed extrinsics and",
+        "JSON-RPC over WebSocket with runtime-424 metadata (finney's file where present, else a built-in subset), verifies signed extrinsics and",
         "executes Commitments.set_commitment and the SubtensorModule weight calls. It is not a",
         "subtensor node. Without --genesis it starts with subnet 1 and the dev accounts",
         "//Alice (validator) //Bob //Charlie //Dave //Eve registered.",
