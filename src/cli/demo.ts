@@ -8,9 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
-import { type CandidateRun, EvalReportSchema } from "../eval/report.js";
+import { type CandidateRun, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { explainRequest } from "../gate/index.js";
+import type { Runtime } from "../runtime/runtime.js";
 import type { LeaderboardRow } from "../store/store.js";
+import type { LocalMiner } from "../validator/local-arena.js";
 import { CliError } from "./errors.js";
 import { arenaOption } from "./eval.js";
 import { evalProgress } from "./eval-progress.js";
@@ -20,6 +22,7 @@ interface DemoOptions {
   arena?: Arena;
   out?: string;
   quiet?: boolean;
+  docker?: boolean;
   blockMs: number;
 }
 
@@ -34,6 +37,10 @@ export function registerDemo(program: Command): void {
     .option("--arena <local|v1|file>", "arena preset or JSON file (default: local)", arenaOption)
     .option("--out <file>", "write the last eval job's EvalReport JSON here")
     .option("--quiet", "no progress on stderr")
+    .option(
+      "--docker",
+      "run the miners' engines as container images: built here, pushed to a registry on loopback, pulled by digest and run isolated by the pod's Docker runtime (needs a Docker engine and docker-registry)",
+    )
     .option(
       "--block-ms <ms>",
       "the local chain's block time",
@@ -82,14 +89,45 @@ export function registerDemo(program: Command): void {
         async () => rmSync(stateDir, { recursive: true, force: true }),
         () => chain.close(),
       ];
+      let closing: Promise<void> | undefined;
+      const closeAll = () => {
+        closing ??= (async () => {
+          for (const close of cleanups) await close().catch(() => undefined);
+        })();
+        return closing;
+      };
       try {
         say(
           `Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms; ${loadRuntime().description})`,
         );
-        const { refs, catalogue } = minerImages(DEMO_MINERS);
-        const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
+        let refs: Map<string, string>;
+        let runtime: Runtime;
+        let podRuns = "runs the miners' images as local processes";
+        if (opts.docker) {
+          // Containers and the registry outlive this process: Ctrl-C cleans up, then exits.
+          const onSignal = () => void closeAll().then(() => process.exit(130));
+          process.once("SIGINT", onSignal);
+          process.once("SIGTERM", onSignal);
+          cleanups.push(async () => {
+            process.off("SIGINT", onSignal);
+            process.off("SIGTERM", onSignal);
+          });
+          ({ refs, runtime, podRuns } = await dockerMiners(
+            DEMO_MINERS,
+            say,
+            progressOn,
+            (close) => {
+              cleanups.unshift(close);
+            },
+          ));
+        } else {
+          const images = minerImages(DEMO_MINERS);
+          refs = images.refs;
+          runtime = catalogueRuntime(localRuntime, images.catalogue);
+        }
+        const pod = await startLocalPod(runtime);
         cleanups.unshift(() => pod.close());
-        say(`Pod: ${pod.url} (runs the miners' images as local processes)`);
+        say(`Pod: ${pod.url} (${podRuns})`);
         const client = await Subtensor.connect(chain.url);
         cleanups.unshift(() => client.close());
 
@@ -104,6 +142,8 @@ export function registerDemo(program: Command): void {
         const started = Date.now();
         const follower = new PodClient(pod.url, pod.token);
         let lastWeights = "";
+        const jobStarted = new Map<number, number>();
+        const jobEnded = new Map<number, number>();
         const service = await openValidatorService({
           stateDir,
           chain: client,
@@ -121,6 +161,8 @@ export function registerDemo(program: Command): void {
           podLostMs: 60_000,
           env: {},
           onEvent: (e) => {
+            if (e.type === "job-created") jobStarted.set(e.job.id, Date.now());
+            if (e.type === "job-settled") jobEnded.set(e.job.id, Date.now());
             // Weights go on chain every tempo; the story tells only when they change hands.
             if (e.type === "weights" && e.set.status === "set") {
               const uids = e.set.uids.join(",");
@@ -162,6 +204,9 @@ export function registerDemo(program: Command): void {
           const report =
             bytes && EvalReportSchema.parse(JSON.parse(Buffer.from(bytes).toString("utf8")));
           if (report) {
+            const roundMs =
+              (jobEnded.get(lastJob.id) ?? Number.NaN) - (jobStarted.get(lastJob.id) ?? Number.NaN);
+            say(`\n${whereTimeWent(roundMs, report)}`);
             for (const c of report.candidates) explainFirstFailure(c, say);
             if (opts.out) {
               writeFileSync(opts.out, `${JSON.stringify(report)}\n`);
@@ -171,7 +216,7 @@ export function registerDemo(program: Command): void {
         }
         say(`\nDone in ${elapsed.toFixed(1)} s: ${jobs.length} eval job(s) settled.`);
       } finally {
-        for (const close of cleanups) await close().catch(() => undefined);
+        await closeAll();
       }
     });
 }
@@ -208,9 +253,88 @@ function leaderboardTable(rows: readonly LeaderboardRow[]): string {
   return formatTable(table, 4);
 }
 
+/** One demo round's time: the pod's session (server by server) and the validator's own share. */
+function whereTimeWent(roundMs: number, report: EvalReport): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const servers = [report.baseline, ...report.candidates]
+    .map((r) => `${r.name} ${s(r.timing.wallMs)}`)
+    .join(", ");
+  const t = report.timing;
+  return [
+    `Where the round's ${s(roundMs)} went (job created to settled):`,
+    `  the eval session on the pod: ${s(t.wallMs)}; by server: ${servers}`,
+    `  of which server starts ${s(t.startMs)}, health waits ${s(t.healthWaitMs)}, requests ${s(t.requestsMs)}, harness overhead ${s(t.overheadMs)}`,
+    `  the validator around it (dispatch, polling, artifacts, settling): ${s(roundMs - t.wallMs)}`,
+  ].join("\n");
+}
+
 function explainFirstFailure(c: CandidateRun, say: (s?: string) => void): void {
   const v = c.gate.verdicts.find((x) => x.status === "fail");
   if (!v) return;
   say(`\nWhy ${c.name} failed the gate:`);
   say(explainRequest(v).replace(/^/gm, "  "));
+}
+
+/**
+ * `--docker`: each miner's engine as a container image built from this checkout, pushed to a
+ * registry on loopback (Eve's copy: Bob's image under her own name, so the same digest) and
+ * committed by digest; the pod's Docker runtime pulls, checks and runs them isolated as on a GPU
+ * pod. The baseline stays a reference process (the runtime hands it to the local one). `defer`
+ * takes each cleanup as soon as there is something to undo.
+ */
+async function dockerMiners(
+  miners: readonly LocalMiner[],
+  say: (line: string) => void,
+  progress: (line: string) => void,
+  defer: (close: () => Promise<void>) => void,
+): Promise<{ refs: Map<string, string>; runtime: Runtime; podRuns: string }> {
+  const { HAS_REGISTRY, REGISTRY_BIN, startLocalRegistry } = await import(
+    "../runtime/docker/local-registry.js"
+  );
+  const images = await import("../runtime/docker/reference-image.js");
+  const { referenceEngineEnv } = await import("../runtime/docker/reference-engine.js");
+  const { createDockerRuntime } = await import("../runtime/docker/runtime.js");
+  if (!HAS_REGISTRY)
+    throw new CliError(
+      `cacheon demo --docker needs ${REGISTRY_BIN} for its local registry: apt-get install docker-registry`,
+    );
+  try {
+    images.dockerServerVersion();
+  } catch (err) {
+    throw new CliError(
+      `cacheon demo --docker needs a running Docker engine: ${(err as Error).message}`,
+    );
+  }
+  const registry = await startLocalRegistry();
+  defer(() => registry.stop());
+  say(`Registry: ${registry.host} (on loopback; the miners push their images here)`);
+
+  progress("building the miners' images …");
+  const t0 = performance.now();
+  const base = images.buildReferenceBaseImage({ tag: `cacheon-demo/base:${process.pid}` });
+  defer(async () => images.removeImages([base]));
+  // The demo's repository names, on this registry: localhost/bob/fast-engine → HOST/bob/fast-engine.
+  const repository = (m: LocalMiner) => `${registry.host}/${m.repository.replace(/^[^/]+\//, "")}`;
+  const refs = new Map<string, string>();
+  for (const m of miners.filter((x) => !x.copies)) {
+    const same = [m, ...miners.filter((x) => x.copies === m.uri)];
+    const pinned = images.pushEnvImage(base, referenceEngineEnv(m.engine), same.map(repository));
+    for (const [i, x] of same.entries()) refs.set(x.uri, pinned[i] as string);
+  }
+  // What the pod pulls stays in the engine otherwise.
+  defer(async () => images.removeImages([...refs.values()]));
+  progress(`built and pushed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  const modelsDir = images.referenceModelsDir();
+  defer(async () => rmSync(modelsDir, { recursive: true, force: true }));
+  const podId = `demo-${process.pid}`;
+  const runtime = await createDockerRuntime({ modelsDir, gpus: "none", firewall: "auto", podId });
+  defer(() => runtime.cleanup());
+  if (!runtime.firewall.enabled)
+    progress("(iptables is not usable here: the containers can reach this machine's ports)");
+  return {
+    refs,
+    runtime,
+    podRuns: `pod id ${podId}: pulls the miners' images by digest and runs them as isolated containers`,
+  };
 }
