@@ -45,6 +45,7 @@ export const NETUID = 1;
 export const BLOCK_MS = 100;
 
 export interface TestArena {
+  /** Replaceable: a test may restart the chain (same port and state). */
   chain: LocalChain;
   pod: LocalPod;
   client: Subtensor;
@@ -56,8 +57,9 @@ export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promis
   const chain = await startLocalChain({ blockTimeMs: BLOCK_MS });
   const { refs, catalogue } = minerImages(miners);
   const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
-  const client = await Subtensor.connect(chain.url);
-  return {
+  // Short call deadlines, so a test that takes the chain away sees the errors within its outage.
+  const client = await Subtensor.connect(chain.url, { callTimeoutMs: 3_000, maxBackoffMs: 500 });
+  const arena: TestArena = {
     chain,
     pod,
     client,
@@ -65,9 +67,10 @@ export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promis
     async close() {
       await client.close();
       await pod.close();
-      await chain.close();
+      await arena.chain.close();
     },
   };
+  return arena;
 }
 
 export async function commitAll(a: TestArena, miners: LocalMiner[] = TEST_MINERS): Promise<void> {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadArena } from "../../src/arena/load.js";
 import { parseCommitmentText } from "../../src/chain/commitment.js";
+import { startLocalChain } from "../../src/chain/local/chain.js";
 import { createLocalArtifactStore } from "../../src/store/artifacts/index.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import type { ValidatorEvent } from "../../src/validator/events.js";
@@ -16,7 +17,9 @@ import { StaticPods } from "../../src/validator/pods.js";
 import { openValidatorService } from "../../src/validator/service.js";
 import { Validator } from "../../src/validator/validator.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
+import { sleep } from "../helpers/sse-server.js";
 import {
+  BLOCK_MS,
   commitAll,
   NETUID,
   startTestArena,
@@ -278,6 +281,62 @@ describe("validator loop on the local chain and a local pod", () => {
     } finally {
       store.close();
       await gone.close();
+    }
+  }, 120_000);
+});
+
+describe("validator loop through a chain outage", () => {
+  it("keeps ticking while the chain is down, reports it, and finishes once the chain is back", async () => {
+    const a = await startTestArena(TEST_MINERS.slice(0, 1));
+    const store = ValidatorStore.open(join(dir, "outage.sqlite"));
+    const events: ValidatorEvent[] = [];
+    try {
+      await commitAll(a, TEST_MINERS.slice(0, 1));
+      const v = new Validator({
+        store,
+        artifacts: createLocalArtifactStore(join(dir, "outage-artifacts")),
+        chain: a.client,
+        pods: new StaticPods([{ name: "pod", url: a.pod.url, token: a.pod.token }]),
+        pair: await devPair("//Alice"),
+        netuid: NETUID,
+        arena: arena as unknown as Record<string, unknown>,
+        rules: arena.king,
+        baseline: BASELINE,
+        batch: 4,
+        maxAttempts: 2,
+        scanEveryBlocks: 1,
+        weightsEveryBlocks: 10,
+        pendingRevealsPath: join(dir, "outage-reveals.json"),
+        tickMs: 100,
+        podPollMs: 100,
+        podLostMs: 30_000,
+        weightsRetry: { baseMs: 100, maxMs: 1_000 },
+        emit: (e) => events.push(e),
+      });
+      const stop = new AbortController();
+      const timer = setTimeout(() => stop.abort(), 90_000);
+      const running = v.run(stop.signal, () => v.idle());
+      // Take the chain away as soon as the job is on the pod, and bring it back 4 s later with the
+      // same blocks and state on the same port (a node restart); the client's calls time out after 3 s.
+      while (!events.some((e) => e.type === "job-submitted")) await sleep(50);
+      const state = a.chain.snapshot();
+      const port = a.chain.port;
+      await a.chain.close();
+      await sleep(4_000);
+      const errorsWhileDown = events.filter(
+        (e) => e.type === "error" && e.where === "chain",
+      ).length;
+      a.chain = await startLocalChain({ port, state, blockTimeMs: BLOCK_MS });
+      await running;
+      clearTimeout(timer);
+      expect(stop.signal.aborted).toBe(false);
+      expect(errorsWhileDown).toBeGreaterThan(0);
+      expect(store.jobs()).toMatchObject([{ status: "settled", attempts: 1 }]);
+      expect(store.king()?.uid).toBe(1);
+      expect(weightsOnChain(a.chain).at(-1)?.dests).toEqual([1]);
+    } finally {
+      store.close();
+      await a.close();
     }
   }, 120_000);
 });
