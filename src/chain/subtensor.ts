@@ -22,22 +22,9 @@ import {
   type ImageRef,
   parseCommitmentInfo,
 } from "./commitment.js";
+import { SUBTENSOR_SIGNED_EXTENSIONS } from "./extensions.js";
 import { resolveNetwork } from "./networks.js";
 import { SS58_PREFIX } from "./wallet.js";
-
-/**
- * Runtime 424's own transaction extensions carry no bytes, neither in the extrinsic nor in the
- * signed payload (empty structs with `Implicit = ()`): declared so @polkadot/api builds exactly the
- * payload the chain verifies instead of warning and guessing.
- */
-export const SUBTENSOR_SIGNED_EXTENSIONS = Object.fromEntries(
-  [
-    "SudoTransactionExtension",
-    "CheckShieldedTxValidity",
-    "SubtensorTransactionExtension",
-    "DrandPriority",
-  ].map((name) => [name, { extrinsic: {}, payload: {} }]),
-);
 
 export class ChainError extends Error {}
 

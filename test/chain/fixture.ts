@@ -2,8 +2,8 @@
 // client configures @polkadot/api. Tests that need it skip with a message where the file is absent.
 import { existsSync, readFileSync } from "node:fs";
 import { Metadata, TypeRegistry } from "@polkadot/types";
+import { SUBTENSOR_SIGNED_EXTENSIONS } from "../../src/chain/extensions.js";
 import { metadataPath } from "../../src/chain/local/runtime.js";
-import { SUBTENSOR_SIGNED_EXTENSIONS } from "../../src/chain/subtensor.js";
 
 /** Where the local chain finds it too (`$CACHEON_SUBTENSOR_METADATA` overrides). */
 export const METADATA_FILE = metadataPath();

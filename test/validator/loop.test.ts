@@ -39,7 +39,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const byHotkey = (store: ValidatorStore, uri: string, pair: { address: string }) =>
+const byHotkey = (store: ValidatorStore, pair: { address: string }) =>
   store.submissions().filter((s) => s.hotkey === pair.address);
 
 async function untilIdle(v: Validator, timeoutMs: number): Promise<void> {
@@ -86,22 +86,22 @@ describe("validator loop on the local chain and a local pod", () => {
       const [bob, charlie, dave, eve] = await Promise.all(
         ["//Bob", "//Charlie", "//Dave", "//Eve"].map(devPair),
       );
-      const one = (uri: string, pair: { address: string }) => {
-        const rows = byHotkey(store, uri, pair);
+      const one = (pair: { address: string }) => {
+        const rows = byHotkey(store, pair);
         expect(rows).toHaveLength(1);
         return rows[0] as NonNullable<(typeof rows)[0]>;
       };
-      const sBob = one("//Bob", bob as { address: string });
+      const sBob = one(bob as { address: string });
       expect(sBob).toMatchObject({ status: "evaluated", passed: true, uid: 1 });
       expect(sBob.score).toBeGreaterThan(0);
-      expect(one("//Charlie", charlie as { address: string })).toMatchObject({
+      expect(one(charlie as { address: string })).toMatchObject({
         status: "evaluated",
         passed: true,
       });
-      const sDave = one("//Dave", dave as { address: string });
+      const sDave = one(dave as { address: string });
       expect(sDave).toMatchObject({ status: "failed", passed: false, score: 0 });
       expect(sDave.reason).toMatch(/does not match the reference/);
-      const sEve = one("//Eve", eve as { address: string });
+      const sEve = one(eve as { address: string });
       expect(sEve).toMatchObject({ status: "rejected" });
       expect(sEve.reason).toMatch(/already submitted by hotkey/);
 
@@ -146,10 +146,10 @@ describe("validator loop on the local chain and a local pod", () => {
       const timer = setTimeout(() => stop.abort(), 30_000);
       await service.validator.run(stop.signal, seen);
       clearTimeout(timer);
-      const bobs = byHotkey(store, "//Bob", bob as { address: string });
+      const bobs = byHotkey(store, bob as { address: string });
       expect(bobs.map((s) => s.status)).toEqual(["evaluated", "ignored"]);
       expect(bobs[1]?.reason).toMatch(/only its first submission is evaluated/);
-      const eves = byHotkey(store, "//Eve", eve as { address: string });
+      const eves = byHotkey(store, eve as { address: string });
       expect(eves.map((s) => s.status)).toEqual(["rejected", "rejected"]);
       expect(eves[1]?.reason).toMatch(/^invalid commitment: /);
       expect(store.jobs()).toHaveLength(before);

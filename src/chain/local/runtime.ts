@@ -9,6 +9,7 @@ import type { ChainProperties } from "@polkadot/types/interfaces";
 import { expandMetadata } from "@polkadot/types/metadata/decorate";
 import type { DecoratedMeta } from "@polkadot/types/metadata/decorate/types";
 import { blake2AsHex } from "@polkadot/util-crypto";
+import { SUBTENSOR_SIGNED_EXTENSIONS } from "../extensions.js";
 import { BUILTIN_METADATA_DESCRIPTION, builtinMetadata } from "./builtin-metadata.js";
 
 export const SPEC_NAME = "node-subtensor";
@@ -93,7 +94,7 @@ export function loadRuntime(path?: string): Runtime {
   let metadata: Metadata;
   try {
     metadata = new Metadata(registry, bytes);
-    registry.setMetadata(metadata);
+    registry.setMetadata(metadata, undefined, SUBTENSOR_SIGNED_EXTENSIONS);
   } catch (err) {
     throw new MetadataMissingError(
       `${key} is not SCALE runtime metadata: ${(err as Error).message}`,
