@@ -1,6 +1,6 @@
 // The chain commands end to end: the built CLI as a child process against the local chain.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,8 +15,9 @@ import { cliEntry } from "../../src/cli/entry.js";
 import { hasMetadata, SKIP_REASON } from "./fixture.js";
 
 const ENTRY = cliEntry();
-// //Alice's secret seed (Substrate's well-known dev key).
-const ALICE_SEED = "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a";
+
+import { ALICE_SEED, aliceWallet } from "../helpers/wallets.js";
+
 const DIGEST = `sha256:${"cd".repeat(32)}`;
 
 interface Run {
@@ -48,16 +49,7 @@ if (!hasMetadata) console.warn(SKIP_REASON);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cacheon-cli-chain-"));
-  await mkdir(join(dir, "wallets", "v", "hotkeys"), { recursive: true });
-  await writeFile(
-    join(dir, "wallets", "v", "hotkeys", "default"),
-    JSON.stringify({ secretSeed: ALICE_SEED, ss58Address: DEV_ADDRESSES.alice }),
-  );
-  await writeFile(
-    join(dir, "wallets", "v", "coldkeypub.txt"),
-    JSON.stringify({ ss58Address: DEV_ADDRESSES.bob }),
-  );
-  wallet = ["--wallet-name", "v", "--wallet-path", join(dir, "wallets")];
+  wallet = await aliceWallet(dir);
   if (hasMetadata) local = await startLocalChain({ blockTimeMs: 100, genesis: devGenesis() });
 });
 

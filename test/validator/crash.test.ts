@@ -13,14 +13,8 @@ import { ValidatorStore } from "../../src/store/store.js";
 import { FAILPOINT_ENV, FAILPOINTS, type Failpoint } from "../../src/validator/failpoint.js";
 import { STORE_FILE } from "../../src/validator/service.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
-import {
-  aliceWallet,
-  commitAll,
-  NETUID,
-  startTestArena,
-  TEST_MINERS,
-  weightsOnChain,
-} from "./fixture.js";
+import { aliceWallet } from "../helpers/wallets.js";
+import { commitAll, NETUID, startTestArena, TEST_MINERS, weightsOnChain } from "./fixture.js";
 
 // Bob (fastest), Charlie (fast) and Eve (a copy of Bob's image).
 const MINERS = TEST_MINERS.filter((m) => m.uri !== "//Dave");

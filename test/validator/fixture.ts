@@ -1,9 +1,7 @@
 // The validator's test arena: the local chain (dev accounts on subnet 1, //Alice validates), a
 // local pod whose catalogue runs the miners' images as reference servers, miners that commit
 // through the real client, and readers of what ended up on chain.
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { DEV_ADDRESSES, type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
+import { type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
 import { loadRuntime } from "../../src/chain/local/runtime.js";
 import { Subtensor } from "../../src/chain/subtensor.js";
 import { catalogueRuntime } from "../../src/runtime/catalogue.js";
@@ -75,22 +73,6 @@ export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promis
 
 export async function commitAll(a: TestArena, miners: LocalMiner[] = TEST_MINERS): Promise<void> {
   await commitMiners(a.client, NETUID, miners, a.refs);
-}
-
-/** //Alice's wallet in btwallet's layout under `dir`; the CLI's wallet arguments. */
-export async function aliceWallet(dir: string): Promise<string[]> {
-  // //Alice's secret seed (Substrate's well-known dev key).
-  const seed = "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a";
-  await mkdir(join(dir, "wallets", "v", "hotkeys"), { recursive: true });
-  await writeFile(
-    join(dir, "wallets", "v", "hotkeys", "default"),
-    JSON.stringify({ secretSeed: seed, ss58Address: DEV_ADDRESSES.alice }),
-  );
-  await writeFile(
-    join(dir, "wallets", "v", "coldkeypub.txt"),
-    JSON.stringify({ ss58Address: DEV_ADDRESSES.bob }),
-  );
-  return ["--wallet-name", "v", "--wallet-path", join(dir, "wallets")];
 }
 
 /** Every `set_weights` the chain included, in block order: the block and the uids it weighted. */

@@ -42,6 +42,37 @@ afterAll(async () => {
 const byHotkey = (store: ValidatorStore, pair: { address: string }) =>
   store.submissions().filter((s) => s.hotkey === pair.address);
 
+/** A validator on the test arena with fast ticks, writing its events to `events`. */
+async function testValidator(
+  a: TestArena,
+  store: ValidatorStore,
+  name: string,
+  pods: StaticPods,
+  events: ValidatorEvent[],
+  o: { maxAttempts: number; podLostMs: number },
+): Promise<Validator> {
+  return new Validator({
+    store,
+    artifacts: createLocalArtifactStore(join(dir, `${name}-artifacts`)),
+    chain: a.client,
+    pods,
+    pair: await devPair("//Alice"),
+    netuid: NETUID,
+    arena: arena as unknown as Record<string, unknown>,
+    rules: arena.king,
+    baseline: BASELINE,
+    batch: 4,
+    scanEveryBlocks: 1,
+    weightsEveryBlocks: 10,
+    pendingRevealsPath: join(dir, `${name}-reveals.json`),
+    tickMs: 100,
+    podPollMs: 100,
+    weightsRetry: { baseMs: 100, maxMs: 1_000 },
+    emit: (e) => events.push(e),
+    ...o,
+  });
+}
+
 async function untilIdle(v: Validator, timeoutMs: number): Promise<void> {
   const stop = new AbortController();
   const timer = setTimeout(() => stop.abort(), timeoutMs);
@@ -176,11 +207,11 @@ describe("validator loop on the local chain and a local pod", () => {
     const malformed = await startFakePod();
     const store = ValidatorStore.open(join(dir, "pods.sqlite"));
     const events: ValidatorEvent[] = [];
-    const v = new Validator({
+    const v = await testValidator(
+      a,
       store,
-      artifacts: createLocalArtifactStore(join(dir, "pods-artifacts")),
-      chain: a.client,
-      pods: new StaticPods(
+      "pods",
+      new StaticPods(
         [
           { name: "wrong-token", url: a.pod.url, token: "not-the-token-0123456789" },
           { name: "malformed", url: malformed.url, token: "0123456789abcdef" },
@@ -188,22 +219,12 @@ describe("validator loop on the local chain and a local pod", () => {
         ],
         { restMs: 60_000, maxRestMs: 60_000 },
       ),
-      pair: await devPair("//Alice"),
-      netuid: NETUID,
-      arena: arena as unknown as Record<string, unknown>,
-      rules: arena.king,
-      baseline: BASELINE,
-      batch: 4,
-      maxAttempts: 3,
-      scanEveryBlocks: 1,
-      weightsEveryBlocks: 10,
-      pendingRevealsPath: join(dir, "pods-reveals.json"),
-      tickMs: 100,
-      podPollMs: 100,
-      podLostMs: 30_000,
-      weightsRetry: { baseMs: 100, maxMs: 1_000 },
-      emit: (e) => events.push(e),
-    });
+      events,
+      {
+        maxAttempts: 3,
+        podLostMs: 30_000,
+      },
+    );
     try {
       await untilIdle(v, 120_000);
       const broken = events.filter((e) => e.type === "pod-broken").map((e) => e.pod);
@@ -237,30 +258,20 @@ describe("validator loop on the local chain and a local pod", () => {
     const gone = await startFakePod({ vanish: true });
     const store = ValidatorStore.open(join(dir, "gone.sqlite"));
     const events: ValidatorEvent[] = [];
-    const v = new Validator({
+    const v = await testValidator(
+      a,
       store,
-      artifacts: createLocalArtifactStore(join(dir, "gone-artifacts")),
-      chain: a.client,
-      pods: new StaticPods([{ name: "gone", url: gone.url, token: "0123456789abcdef" }], {
+      "gone",
+      new StaticPods([{ name: "gone", url: gone.url, token: "0123456789abcdef" }], {
         restMs: 50,
         maxRestMs: 50,
       }),
-      pair: await devPair("//Alice"),
-      netuid: NETUID,
-      arena: arena as unknown as Record<string, unknown>,
-      rules: arena.king,
-      baseline: BASELINE,
-      batch: 4,
-      maxAttempts: 2,
-      scanEveryBlocks: 1,
-      weightsEveryBlocks: 10,
-      pendingRevealsPath: join(dir, "gone-reveals.json"),
-      tickMs: 100,
-      podPollMs: 100,
-      podLostMs: 500,
-      weightsRetry: { baseMs: 100, maxMs: 1_000 },
-      emit: (e) => events.push(e),
-    });
+      events,
+      {
+        maxAttempts: 2,
+        podLostMs: 500,
+      },
+    );
     try {
       await untilIdle(v, 60_000);
       const [job] = store.jobs();
@@ -292,27 +303,14 @@ describe("validator loop through a chain outage", () => {
     const events: ValidatorEvent[] = [];
     try {
       await commitAll(a, TEST_MINERS.slice(0, 1));
-      const v = new Validator({
+      const v = await testValidator(
+        a,
         store,
-        artifacts: createLocalArtifactStore(join(dir, "outage-artifacts")),
-        chain: a.client,
-        pods: new StaticPods([{ name: "pod", url: a.pod.url, token: a.pod.token }]),
-        pair: await devPair("//Alice"),
-        netuid: NETUID,
-        arena: arena as unknown as Record<string, unknown>,
-        rules: arena.king,
-        baseline: BASELINE,
-        batch: 4,
-        maxAttempts: 2,
-        scanEveryBlocks: 1,
-        weightsEveryBlocks: 10,
-        pendingRevealsPath: join(dir, "outage-reveals.json"),
-        tickMs: 100,
-        podPollMs: 100,
-        podLostMs: 30_000,
-        weightsRetry: { baseMs: 100, maxMs: 1_000 },
-        emit: (e) => events.push(e),
-      });
+        "outage",
+        new StaticPods([{ name: "pod", url: a.pod.url, token: a.pod.token }]),
+        events,
+        { maxAttempts: 2, podLostMs: 30_000 },
+      );
       const stop = new AbortController();
       const timer = setTimeout(() => stop.abort(), 90_000);
       const running = v.run(stop.signal, () => v.idle());
