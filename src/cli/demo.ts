@@ -296,14 +296,12 @@ async function dockerMiners(
   const { createDockerRuntime } = await import("../runtime/docker/runtime.js");
   if (!HAS_REGISTRY)
     throw new CliError(
-      `cacheon demo --docker needs ${REGISTRY_BIN} for its local registry: apt-get install docker-registry`,
+      `demo --docker needs ${REGISTRY_BIN} for its local registry: apt-get install docker-registry`,
     );
   try {
     images.dockerServerVersion();
   } catch (err) {
-    throw new CliError(
-      `cacheon demo --docker needs a running Docker engine: ${(err as Error).message}`,
-    );
+    throw new CliError(`demo --docker needs a running Docker engine: ${(err as Error).message}`);
   }
   const registry = await startLocalRegistry();
   defer(() => registry.stop());

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { cliEntry } from "../../src/cli/entry.js";
 import { tinyArenaFile } from "../helpers/arenas.js";
+import { closedPort } from "../helpers/ports.js";
 import { docker, podContainers, podNetworks, SKIP } from "./fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cacheon-docker-demo-"));
@@ -27,11 +28,11 @@ interface Demo {
   exit: Promise<number | null>;
 }
 
-function startDemo(name: string): Demo {
+function startDemo(name: string, env: NodeJS.ProcessEnv = {}): Demo {
   const tmpDir = mkdtempSync(join(dir, `${name}-tmp-`));
   chmodSync(tmpDir, 0o755);
   const child = spawn(process.execPath, [cliEntry(), "demo", "--docker", "--arena", arena], {
-    env: { ...process.env, TMPDIR: tmpDir },
+    env: { ...process.env, TMPDIR: tmpDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -159,4 +160,15 @@ describe.skipIf(SKIP)("cacheon demo --docker", () => {
     expect(await demo.exit).toBe(130);
     await expectNothingLeft(demo, podId, registry);
   }, 300_000);
+
+  test("no Docker engine answering: one line saying so, exit 2, nothing left", async () => {
+    const demo = startDemo("no-engine", { DOCKER_HOST: `tcp://127.0.0.1:${await closedPort()}` });
+    expect(await demo.exit).toBe(2);
+    expect(demo.stderr()).toMatch(
+      /^cacheon: demo --docker needs a running Docker engine: .*Cannot connect to the Docker daemon at tcp:\/\/127\.0\.0\.1:\d+\b.*$/m,
+    );
+    expect(demo.stderr().match(/^cacheon: /gm)).toHaveLength(1);
+    expect(demo.stdout()).not.toMatch(/^Registry:/m);
+    expect(readdirSync(demo.tmp)).toEqual([]);
+  }, 60_000);
 });
