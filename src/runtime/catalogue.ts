@@ -10,10 +10,20 @@ import { parseImageRef } from "./image-ref.js";
 import { ImageRefused, type Runtime } from "./runtime.js";
 import { ReferenceSpecSchema } from "./spec.js";
 
-const DigestSchema = z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex>");
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** `{ "sha256:…": { "kind": "reference", "profile": "fast", "variant": "none" } }` */
-export const ImageCatalogueSchema = z.record(DigestSchema, ReferenceSpecSchema);
+export const ImageCatalogueSchema = z
+  .record(z.string(), ReferenceSpecSchema)
+  .superRefine((catalogue, ctx) => {
+    for (const key of Object.keys(catalogue))
+      if (!DIGEST.test(key))
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: "the key must be sha256:<64 lowercase hex>",
+        });
+  });
 export type ImageCatalogue = z.infer<typeof ImageCatalogueSchema>;
 
 /** A stable made-up digest for a catalogue entry: sha256 of its name and spec. */

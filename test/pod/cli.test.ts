@@ -13,6 +13,8 @@ const shortToken = join(dir, "short.token");
 writeFileSync(shortToken, "abc\n");
 const goodToken = join(dir, "good.token");
 writeFileSync(goodToken, `${TOKEN}\n`);
+const badImages = join(dir, "bad-images.json");
+writeFileSync(badImages, JSON.stringify({ "sha256:XY": { kind: "reference", profile: "fast" } }));
 
 function podServe(args: string[], env: Record<string, string> = {}) {
   const { CACHEON_POD_TOKEN: _, DOCKER_HOST: __, ...base } = process.env;
@@ -44,6 +46,16 @@ describe("cacheon pod serve: bad options", () => {
       ["--token-file", goodToken, "--gpus", "two"],
       {},
       /^cacheon: --gpus must be all, none or GPU indices/,
+    ],
+    [
+      ["--token-file", goodToken, "--models", dir, "--images", goodToken],
+      {},
+      /^cacheon: --images is for --runtime local/,
+    ],
+    [
+      ["--token-file", goodToken, "--runtime", "local", "--images", badImages],
+      {},
+      /^cacheon: --images .*bad-images\.json: .*sha256:<64 lowercase hex>/,
     ],
     [
       ["--token-file", goodToken, "--port", "70000"],
