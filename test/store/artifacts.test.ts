@@ -10,17 +10,14 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import type { Server } from "node:http";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, normalize, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
@@ -36,63 +33,11 @@ import {
 } from "../../src/store/artifacts/index.js";
 import { backoffMs, UploadQueue } from "../../src/store/artifacts/uploads.js";
 import { closedPort } from "../helpers/ports.js";
+import { BUCKET, CREDENTIALS, objectText, s3Client, startS3 } from "../helpers/s3.js";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
-const BUCKET = "artifacts";
-const CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };
 const RETRY = { baseMs: 20, maxMs: 200 };
 const tmp = (what: string) => mkdtempSync(join(tmpdir(), `cacheon-artifacts-${what}-`));
-
-// s3rver ships no types: the little of it used here.
-interface S3rverServer {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-const S3rver = createRequire(import.meta.url)("s3rver") as new (
-  options: Record<string, unknown>,
-) => S3rverServer;
-
-/** s3rver on 127.0.0.1 over `dir` (objects survive a stop), with the bucket made at start. */
-async function startS3(dir: string, port = 0) {
-  const server = new S3rver({
-    address: "127.0.0.1",
-    port,
-    silent: true,
-    directory: dir,
-    configureBuckets: [{ name: BUCKET }],
-  });
-  const address = await server.run();
-  return {
-    port: address.port,
-    endpoint: `http://127.0.0.1:${address.port}`,
-    async stop() {
-      // The SDK keeps connections alive; without this, close waits for them.
-      server.httpServer.closeAllConnections();
-      await server.close();
-    },
-  };
-}
-
-/** A client of the test's own, to see what the bucket really holds. */
-const s3Client = (endpoint: string) =>
-  new S3Client({
-    endpoint,
-    region: "us-east-1",
-    forcePathStyle: true,
-    credentials: CREDENTIALS,
-    maxAttempts: 1,
-  });
-
-async function objectText(client: S3Client, key: string): Promise<string | null> {
-  try {
-    const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-    return (await res.Body?.transformToString()) ?? "";
-  } catch (err) {
-    if ((err as Error).name === "NoSuchKey") return null;
-    throw err;
-  }
-}
 
 const text = (bytes: Uint8Array | null) => (bytes ? Buffer.from(bytes).toString("utf8") : null);
 

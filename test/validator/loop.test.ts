@@ -17,6 +17,7 @@ import { StaticPods } from "../../src/validator/pods.js";
 import { openValidatorService } from "../../src/validator/service.js";
 import { Validator } from "../../src/validator/validator.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
+import { BUCKET, CREDENTIALS, objectText, s3Client, startS3 } from "../helpers/s3.js";
 import { sleep } from "../helpers/sse-server.js";
 import {
   BLOCK_MS,
@@ -87,9 +88,10 @@ describe("validator loop on the local chain and a local pod", () => {
     await a?.close();
   });
 
-  it("commits → eval → crowning → weights on chain, metrics, then a second commit and garbage", async () => {
+  it("commits → eval → crowning → weights on chain, artifacts in S3, metrics, then a second commit and garbage", async () => {
     a = await startTestArena();
     await commitAll(a);
+    const s3 = await startS3(join(dir, "s3"));
     const events: ValidatorEvent[] = [];
     const service = await openValidatorService({
       stateDir: join(dir, "e2e"),
@@ -108,7 +110,13 @@ describe("validator loop on the local chain and a local pod", () => {
       podPollMs: 100,
       podLostMs: 30_000,
       http: { host: "127.0.0.1", port: 0 },
-      env: {},
+      env: {
+        CACHEON_S3_BUCKET: BUCKET,
+        CACHEON_S3_ENDPOINT: s3.endpoint,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      },
       onEvent: (e) => events.push(e),
     });
     try {
@@ -142,6 +150,12 @@ describe("validator loop on the local chain and a local pod", () => {
       expect(jobs[0]).toMatchObject({ status: "settled", attempts: 1, kingSubmission: null });
       const report = await service.artifacts.get(jobs[0]?.reportKey as string);
       expect(JSON.parse(Buffer.from(report as Uint8Array).toString()).candidates).toHaveLength(3);
+      // … and uploaded to S3, the same bytes.
+      expect(service.artifacts.describe()).toMatch(/^s3:\/\/artifacts at /);
+      expect(await service.artifacts.flush()).toBe(0);
+      expect(await objectText(s3Client(s3.endpoint), jobs[0]?.reportKey as string)).toBe(
+        Buffer.from(report as Uint8Array).toString(),
+      );
 
       // The king is Bob's; the history says so; the weights on chain went to his uid last.
       expect(store.king()).toMatchObject({ submissionId: String(sBob.id), uid: 1 });
@@ -186,6 +200,7 @@ describe("validator loop on the local chain and a local pod", () => {
       expect(store.jobs()).toHaveLength(before);
     } finally {
       await service.close();
+      await s3.stop();
     }
   }, 180_000);
 
