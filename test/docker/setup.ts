@@ -1,12 +1,15 @@
 // Global setup of the Docker suite: build the CLI, get an engine (starting dockerd when needed and
 // possible), start a loopback registry, build the test images, push them and hand their pinned
-// references to the tests. With no engine the suite is skipped, with the reason printed.
+// references to the tests; at the end the images go from the engine too. With no engine the suite
+// is skipped, with the reason printed.
 import { execFileSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import type { TestProject } from "vitest/node";
+import { removeImages } from "../../src/runtime/docker/reference-image.js";
 import { HAS_REGISTRY, REGISTRY_SKIP_REASON, startLocalRegistry } from "../helpers/registry.js";
 import { ensureEngine } from "./engine.js";
 import {
+  BASE_IMAGE,
   BEHAVIOURS,
   type Behaviour,
   buildBaseImage,
@@ -59,6 +62,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   );
   project.provide("docker", { skip: null, registry: registry.host, images, modelsDir });
   return async () => {
+    // What the tests pulled (each run's registry has a port of its own) and the base go too.
+    try {
+      removeImages([...Object.values(images), BASE_IMAGE]);
+    } catch (err) {
+      process.stderr.write(`Docker suite: test images not removed: ${(err as Error).message}\n`);
+    }
     await registry.stop();
     rmSync(modelsDir, { recursive: true, force: true });
     await engine.stop();
