@@ -80,11 +80,12 @@ export function registerDemo(program: Command): void {
       say(
         "(Engines are reference servers: a synthetic model over the Qwen vocabulary, not a real LLM.)",
       );
+      const stateDir = mkdtempSync(join(tmpdir(), "cacheon-demo-"));
       const chain = await startLocalChain({ blockTimeMs: opts.blockMs }).catch((err: unknown) => {
+        rmSync(stateDir, { recursive: true, force: true });
         if (err instanceof MetadataMissingError) throw new CliError(err.message);
         throw err;
       });
-      const stateDir = mkdtempSync(join(tmpdir(), "cacheon-demo-"));
       const cleanups: (() => Promise<void>)[] = [
         async () => rmSync(stateDir, { recursive: true, force: true }),
         () => chain.close(),
@@ -96,6 +97,14 @@ export function registerDemo(program: Command): void {
         })();
         return closing;
       };
+      // Servers, containers and the registry outlive this process: Ctrl-C cleans up, then exits.
+      const onSignal = () => void closeAll().then(() => process.exit(130));
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      cleanups.push(async () => {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      });
       try {
         say(
           `Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms; ${loadRuntime().description})`,
@@ -104,14 +113,6 @@ export function registerDemo(program: Command): void {
         let runtime: Runtime;
         let podRuns = "runs the miners' images as local processes";
         if (opts.docker) {
-          // Containers and the registry outlive this process: Ctrl-C cleans up, then exits.
-          const onSignal = () => void closeAll().then(() => process.exit(130));
-          process.once("SIGINT", onSignal);
-          process.once("SIGTERM", onSignal);
-          cleanups.push(async () => {
-            process.off("SIGINT", onSignal);
-            process.off("SIGTERM", onSignal);
-          });
           ({ refs, runtime, podRuns } = await dockerMiners(
             DEMO_MINERS,
             say,

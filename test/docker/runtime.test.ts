@@ -195,6 +195,12 @@ describe.skipIf(SKIP)("the Docker runtime", () => {
 
   test("an image whose manifest is over the limit is refused unpulled", async () => {
     const ref = fixture.images["never-healthy"];
+    // Another file of the suite may have pulled it already: "unpulled" is about this start.
+    await docker
+      .getImage(ref)
+      .remove({ force: true })
+      .catch(() => undefined);
+    expect(await present(ref)).toBe(false);
     const err = await rt
       .start(image("never-healthy"), { arena: dockerArena({ maxBytes: 1_000_000 }) })
       .catch((e: unknown) => e);
