@@ -30,21 +30,36 @@ export async function weightsStep(
   const params = await o.chain.weightsParams(o.netuid);
   const every = Math.max(o.everyBlocks ?? params.tempo, params.weightsSetRateLimit, 1);
   const slot = Math.floor(head / every);
-  // An attempt a kill interrupted (in this slot or an earlier one): did it land?
-  for (const w of o.store.weightSets().filter((x) => x.status === "submitting")) {
+  // An attempt whose end is unknown — a kill interrupted it, or it failed on a timeout or a lost
+  // connection, possibly after the chain took it — is looked up on chain before any new attempt:
+  // the neuron's LastUpdate past the attempt's start means it landed.
+  const landed = async (w: WeightSet): Promise<number | null> => {
     const uid = await o.chain.uidOf(o.netuid, o.pair.address);
     const last = uid === undefined ? 0 : await o.chain.lastUpdate(o.netuid, uid);
+    return last >= w.startedBlock ? last : null;
+  };
+  const found = (block: number) =>
+    ({ ok: true, block, outcome: "set (found on chain afterwards)" }) as const;
+  for (const w of o.store.weightSets().filter((x) => x.status === "submitting")) {
+    const block = await landed(w);
     o.store.finishWeightSet(
       w.slot,
-      last >= w.startedBlock
-        ? { ok: true, block: last, outcome: "set (found on chain after a restart)" }
+      block !== null
+        ? found(block)
         : { ok: false, error: "interrupted before it reached the chain", nextTryMs: 0 },
       o.now(),
     );
   }
   const prev = o.store.weightSet(slot);
   if (prev?.status === "set") return null;
-  if (prev?.status === "failed" && o.now() < prev.nextTryMs) return null;
+  if (prev?.status === "failed") {
+    if (o.now() < prev.nextTryMs) return null;
+    const block = await landed(prev);
+    if (block !== null) {
+      o.store.finishWeightSet(slot, found(block), o.now());
+      return o.store.weightSet(slot);
+    }
+  }
   const started = o.store.beginWeightSet(slot, vector, head, o.now());
   failpoint("before-weights-submit");
   try {

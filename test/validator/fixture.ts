@@ -55,8 +55,13 @@ export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promis
   const chain = await startLocalChain({ blockTimeMs: BLOCK_MS });
   const { refs, catalogue } = minerImages(miners);
   const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
-  // Short call deadlines, so a test that takes the chain away sees the errors within its outage.
-  const client = await Subtensor.connect(chain.url, { callTimeoutMs: 3_000, maxBackoffMs: 500 });
+  // Short deadlines, so a test that takes the chain away sees the errors within its outage and an
+  // extrinsic whose watch the outage cut is given up (and looked up on chain) soon.
+  const client = await Subtensor.connect(chain.url, {
+    callTimeoutMs: 3_000,
+    txTimeoutMs: 15_000,
+    maxBackoffMs: 500,
+  });
   const arena: TestArena = {
     chain,
     pod,

@@ -327,7 +327,7 @@ describe("validator loop through a chain outage", () => {
         { maxAttempts: 2, podLostMs: 30_000 },
       );
       const stop = new AbortController();
-      const timer = setTimeout(() => stop.abort(), 90_000);
+      const timer = setTimeout(() => stop.abort(), 150_000);
       const running = v.run(stop.signal, () => v.idle());
       // Take the chain away as soon as the job is on the pod, and bring it back 4 s later with the
       // same blocks and state on the same port (a node restart); the client's calls time out after 3 s.
@@ -351,7 +351,7 @@ describe("validator loop through a chain outage", () => {
       store.close();
       await a.close();
     }
-  }, 120_000);
+  }, 180_000);
 });
 
 /**
