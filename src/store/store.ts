@@ -113,6 +113,15 @@ export interface LeaderboardRow {
   } | null;
 }
 
+export interface SubmissionQuery {
+  hotkey?: string;
+  status?: SubmissionStatus;
+  order: "score" | "commit";
+  /** -1: no limit. */
+  limit: number;
+  offset: number;
+}
+
 export interface WeightSet {
   slot: number;
   status: "submitting" | "set" | "failed";
@@ -593,7 +602,31 @@ export class ValidatorStore {
 
   /** Every submission with its latest settled result (none: not evaluated), best score first. */
   leaderboard(): LeaderboardRow[] {
-    return (
+    return this.submissionPage({ order: "score", limit: -1, offset: 0 }).rows;
+  }
+
+  /**
+   * A page of submissions with their latest settled results: filtered by hotkey and status, in
+   * score order (best first, unevaluated last) or commit order; `total` counts the filter's matches.
+   */
+  submissionPage(q: SubmissionQuery): { total: number; rows: LeaderboardRow[] } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: q.limit, offset: q.offset };
+    if (q.hotkey !== undefined) {
+      where.push("s.hotkey = @hotkey");
+      params.hotkey = q.hotkey;
+    }
+    if (q.status !== undefined) {
+      where.push("s.status = @status");
+      params.status = q.status;
+    }
+    const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const order =
+      q.order === "score" ? "c.score IS NULL, c.score DESC, s.block, s.id" : "s.block, s.id";
+    const total = (
+      this.db.prepare(`SELECT count(*) AS n FROM submissions s ${filter}`).get(params) as Row
+    ).n as number;
+    const rows = (
       this.db
         .prepare(
           `SELECT s.*, c.job_id AS result_job, c.ttft_ms, c.tokens_per_sec, c.score AS result_score,
@@ -603,9 +636,10 @@ export class ValidatorStore {
              SELECT c2.rowid FROM job_candidates c2 JOIN jobs j ON j.id = c2.job_id
              WHERE c2.submission_id = s.id AND j.status = 'settled' AND c2.passed IS NOT NULL
              ORDER BY c2.job_id DESC LIMIT 1)
-           ORDER BY c.score IS NULL, c.score DESC, s.block, s.id`,
+           ${filter}
+           ORDER BY ${order} LIMIT @limit OFFSET @offset`,
         )
-        .all() as Row[]
+        .all(params) as Row[]
     ).map((r) => ({
       submission: submissionOf(r),
       result:
@@ -620,6 +654,7 @@ export class ValidatorStore {
               failure: r.failure as string | null,
             },
     }));
+    return { total, rows };
   }
 
   weightSet(slot: number): WeightSet | null {
