@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `cacheon` command: each subcommand lives in its own module and registers itself here.
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../version.js";
 import { registerBench } from "./bench.js";
 import { registerChain, registerValidatorSetWeights } from "./chain.js";
 import { registerChainLocal } from "./chain-local.js";
@@ -18,7 +19,7 @@ import { registerWallet } from "./wallet.js";
 
 const program = new Command("cacheon")
   .description("Cacheon (SN14): an open competition for LLM inference speed")
-  .version("0.1.0")
+  .version(VERSION)
   .showHelpAfterError()
   .exitOverride();
 

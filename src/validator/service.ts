@@ -2,7 +2,7 @@
 // the state directory (locked, one validator per directory) with the SQLite store, the artifact
 // store (local folder or S3 from the environment, spooled in the state dir), metrics, pods, and the
 // loop. The chain is connected by the caller.
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { KeyringPair } from "@polkadot/keyring/types";
@@ -13,6 +13,8 @@ import { artifactStoreFromEnv } from "../store/artifacts/index.js";
 import type { ArtifactLog, ArtifactStore } from "../store/artifacts/types.js";
 import { lockDirectory } from "../store/lock.js";
 import { ValidatorStore } from "../store/store.js";
+import { VERSION } from "../version.js";
+import { createWebServer } from "../web/server.js";
 import type { ValidatorEvent } from "./events.js";
 import { createMetrics, type ValidatorMetrics } from "./metrics.js";
 import { type StaticPod, StaticPods } from "./pods.js";
@@ -35,7 +37,7 @@ export interface ServiceOptions {
   tickMs: number;
   podPollMs: number;
   podLostMs: number;
-  /** Serve /metrics and /healthz here (port 0: any free port). */
+  /** Serve the API, the dashboard, /metrics and /healthz here (port 0: any free port). */
   http?: { host: string; port: number };
   env: Record<string, string | undefined>;
   onEvent: (e: ValidatorEvent) => void;
@@ -47,7 +49,7 @@ export interface ValidatorService {
   store: ValidatorStore;
   artifacts: ArtifactStore;
   metrics: ValidatorMetrics;
-  /** Where /metrics is served, when it is. */
+  /** Where the dashboard, the API and /metrics are served, when they are. */
   httpUrl: string | null;
   close(): Promise<void>;
 }
@@ -91,7 +93,15 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
     });
     let httpUrl: string | null = null;
     if (o.http) {
-      server = serveMetrics(metrics);
+      server = createWebServer({
+        store,
+        artifacts,
+        registry: metrics.registry,
+        arena: o.arena.name,
+        rules: o.arena.king,
+        redact: o.pods.flatMap((p) => [p.name, p.url]),
+        version: VERSION,
+      });
       const { host, port } = o.http;
       await new Promise<void>((resolve, reject) => {
         (server as Server).once("error", reject).listen(port, host, resolve);
@@ -122,27 +132,4 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
     lock.release();
     throw err;
   }
-}
-
-/** GET /metrics (Prometheus text) and /healthz; nothing else, nothing secret. */
-function serveMetrics(metrics: ValidatorMetrics): Server {
-  return createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-      return;
-    }
-    if (path !== "/metrics") {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
-    );
-  });
 }

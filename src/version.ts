@@ -1,0 +1,2 @@
+// Cacheon's version, for `--version` and the API description (a test keeps it equal to package.json's).
+export const VERSION = "0.1.0";

@@ -1,0 +1,200 @@
+// The read-only API's payloads, built from the validator's store: the arena's state now (king,
+// margin, queue, last weights), pages of submissions, the king history and one eval job. Only what
+// the chain and the reports already make public is served: hotkeys, uids, images, scores and
+// reasons; never a pod's address or token, a wallet, or the artifact store's configuration.
+import { z } from "zod";
+import { type KingRules, margin, marginZeroAtMs } from "../score/margin.js";
+import {
+  type LeaderboardRow,
+  SUBMISSION_STATUSES,
+  type Submission,
+  type ValidatorStore,
+} from "../store/store.js";
+
+export const SubmissionsQuerySchema = z.strictObject({
+  hotkey: z
+    .string()
+    .regex(/^[1-9A-HJ-NP-Za-km-z]{40,60}$/, "an SS58 address")
+    .optional(),
+  status: z.enum(SUBMISSION_STATUSES).optional(),
+  order: z.enum(["score", "commit"]).default("score"),
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  per_page: z.coerce.number().int().min(1).max(200).default(50),
+});
+export type SubmissionsQuery = z.infer<typeof SubmissionsQuerySchema>;
+
+export interface SubmissionView {
+  id: number;
+  hotkey: string;
+  uid: number | null;
+  image: string | null;
+  digest: string | null;
+  block: number;
+  seenAt: string;
+  status: Submission["status"];
+  reason: string | null;
+  king: boolean;
+  /** Its latest settled result. */
+  result: {
+    evalId: number;
+    passed: boolean;
+    score: number;
+    ttftMs: number | null;
+    tokensPerSec: number | null;
+    failure: string | null;
+  } | null;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function submissionView(row: LeaderboardRow, kingId: number | null): SubmissionView {
+  const s = row.submission;
+  return {
+    id: s.id,
+    hotkey: s.hotkey,
+    uid: s.uid,
+    // An invalid commitment's bytes are shown as the reason says; the image stays null.
+    image: s.image,
+    digest: s.digest,
+    block: s.block,
+    seenAt: iso(s.seenAtMs),
+    status: s.status,
+    reason: s.reason,
+    king: s.id === kingId,
+    result: row.result && {
+      evalId: row.result.jobId,
+      passed: row.result.passed,
+      score: row.result.score,
+      ttftMs: row.result.ttftMs,
+      tokensPerSec: row.result.tokensPerSec,
+      failure: row.result.failure,
+    },
+  };
+}
+
+export interface StateView {
+  arena: string;
+  now: string;
+  king: {
+    submissionId: number;
+    hotkey: string;
+    uid: number;
+    digest: string;
+    image: string | null;
+    score: number;
+    crownedAt: string;
+    /** What a challenger must beat the king's fresh score by, now. */
+    marginNow: number;
+    marginZeroAt: string;
+  } | null;
+  rules: { marginM0: number; decayMs: number; burnUid: number };
+  queue: {
+    depth: number;
+    next: { id: number; hotkey: string; uid: number | null; block: number }[];
+  };
+  evaluating: { evalId: number; status: string; candidates: number[] }[];
+  weights: {
+    lastSet: { slot: number; block: number | null; uids: number[]; weights: number[] } | null;
+    lastAttempt: { slot: number; status: string; attempts: number; error: string | null } | null;
+  };
+  lastScanBlock: number | null;
+}
+
+export function stateView(
+  store: ValidatorStore,
+  o: { arena: string; rules: KingRules; nowMs: number },
+): StateView {
+  const king = store.king();
+  const sets = store.weightSets();
+  const lastSet = sets.filter((w) => w.status === "set").at(-1) ?? null;
+  const lastAttempt = sets.at(-1) ?? null;
+  return {
+    arena: o.arena,
+    now: iso(o.nowMs),
+    king: king && {
+      submissionId: Number(king.submissionId),
+      hotkey: king.hotkey,
+      uid: king.uid,
+      digest: king.digest,
+      image: store.submission(Number(king.submissionId))?.image ?? null,
+      score: king.score,
+      crownedAt: iso(king.crownedAtMs),
+      marginNow: margin(o.nowMs, king.crownedAtMs, o.rules),
+      marginZeroAt: iso(marginZeroAtMs(king.crownedAtMs, o.rules)),
+    },
+    rules: { marginM0: o.rules.marginM0, decayMs: o.rules.decayMs, burnUid: o.rules.burnUid },
+    queue: {
+      depth: store.queueDepth(),
+      next: store
+        .queue(20)
+        .map((s) => ({ id: s.id, hotkey: s.hotkey, uid: s.uid, block: s.block })),
+    },
+    evaluating: store.openJobs().map((j) => ({
+      evalId: j.id,
+      status: j.status,
+      candidates: j.candidates.map((c) => c.submissionId),
+    })),
+    weights: {
+      lastSet: lastSet && {
+        slot: lastSet.slot,
+        block: lastSet.block,
+        uids: lastSet.uids,
+        weights: lastSet.weights,
+      },
+      lastAttempt: lastAttempt && {
+        slot: lastAttempt.slot,
+        status: lastAttempt.status,
+        attempts: lastAttempt.attempts,
+        error: lastAttempt.error,
+      },
+    },
+    lastScanBlock: store.lastScanBlock(),
+  };
+}
+
+export interface SubmissionsPage {
+  page: number;
+  perPage: number;
+  total: number;
+  submissions: SubmissionView[];
+}
+
+export function submissionsPage(store: ValidatorStore, q: SubmissionsQuery): SubmissionsPage {
+  const { total, rows } = store.submissionPage({
+    hotkey: q.hotkey,
+    status: q.status,
+    order: q.order,
+    limit: q.per_page,
+    offset: (q.page - 1) * q.per_page,
+  });
+  const king = store.king();
+  const kingId = king ? Number(king.submissionId) : null;
+  return {
+    page: q.page,
+    perPage: q.per_page,
+    total,
+    submissions: rows.map((r) => submissionView(r, kingId)),
+  };
+}
+
+export interface HistoryEntryView {
+  at: string;
+  type: string;
+  submissionId: number;
+  hotkey: string;
+  uid: number;
+  score: number;
+  evalId: number | null;
+}
+
+export function historyView(store: ValidatorStore): HistoryEntryView[] {
+  return store.kingHistory().map((h) => ({
+    at: iso(h.atMs),
+    type: h.type,
+    submissionId: h.submissionId,
+    hotkey: h.hotkey,
+    uid: h.uid,
+    score: h.score,
+    evalId: h.jobId,
+  }));
+}
