@@ -43,3 +43,12 @@ export function parsePositive(name: string): (value: string) => number {
     return n;
   };
 }
+
+/** `[host:]port` (host default 127.0.0.1). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65535)
+    throw new CliError(`--http ${JSON.stringify(value)} must be [HOST:]PORT, e.g. 0.0.0.0:9108`);
+  return { host: (m[1] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1"), port };
+}

@@ -13,6 +13,7 @@ import { explainRequest } from "../gate/index.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { LeaderboardRow } from "../store/store.js";
 import type { LocalMiner } from "../validator/local-arena.js";
+import { parseListen } from "./args.js";
 import { CliError } from "./errors.js";
 import { arenaOption } from "./eval.js";
 import { evalProgress } from "./eval-progress.js";
@@ -24,6 +25,8 @@ interface DemoOptions {
   quiet?: boolean;
   docker?: boolean;
   blockMs: number;
+  serve?: boolean;
+  http: { host: string; port: number };
 }
 
 const NETUID = 1;
@@ -53,6 +56,16 @@ export function registerDemo(program: Command): void {
         return n;
       },
       250,
+    )
+    .option(
+      "--serve",
+      "serve the dashboard and the API while the round runs, and keep serving after it until Ctrl-C",
+    )
+    .option(
+      "--http <[host:]port>",
+      "where --serve listens (port 0: any free port)",
+      parseListen,
+      parseListen("127.0.0.1:8014"),
     )
     .addHelpText(
       "after",
@@ -97,8 +110,13 @@ export function registerDemo(program: Command): void {
         })();
         return closing;
       };
-      // Servers, containers and the registry outlive this process: Ctrl-C cleans up, then exits.
-      const onSignal = () => void closeAll().then(() => process.exit(130));
+      // Servers, containers and the registry outlive this process: Ctrl-C cleans up, then exits;
+      // once the round is over and the dashboard is only being served, Ctrl-C ends the demo.
+      let stopServing: (() => void) | undefined;
+      const onSignal = () => {
+        if (stopServing) stopServing();
+        else void closeAll().then(() => process.exit(130));
+      };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
       cleanups.push(async () => {
@@ -160,6 +178,7 @@ export function registerDemo(program: Command): void {
           tickMs: 200,
           podPollMs: 250,
           podLostMs: 60_000,
+          ...(opts.serve ? { http: opts.http } : {}),
           env: {},
           onEvent: (e) => {
             if (e.type === "job-created") jobStarted.set(e.job.id, Date.now());
@@ -177,6 +196,8 @@ export function registerDemo(program: Command): void {
           },
         });
         cleanups.unshift(() => service.close());
+        if (service.httpUrl)
+          say(`Dashboard: ${service.httpUrl}/ (API: ${service.httpUrl}/api/state)`);
         await service.validator.run(new AbortController().signal, () => service.validator.idle());
         const elapsed = (Date.now() - started) / 1000;
 
@@ -216,6 +237,12 @@ export function registerDemo(program: Command): void {
           }
         }
         say(`\nDone in ${elapsed.toFixed(1)} s: ${jobs.length} eval job(s) settled.`);
+        if (service.httpUrl) {
+          say(`\nServing the dashboard at ${service.httpUrl}/ until Ctrl-C.`);
+          await new Promise<void>((resolve) => {
+            stopServing = resolve;
+          });
+        }
       } finally {
         await closeAll();
       }

@@ -5,7 +5,7 @@ import { type Command, Option } from "commander";
 import type { Arena } from "../arena/index.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import type { ServerSpec } from "../runtime/spec.js";
-import { parseEndpoint, parsePositive } from "./args.js";
+import { parseEndpoint, parseListen, parsePositive } from "./args.js";
 import { addNetworkOptions } from "./chain.js";
 import { CliError } from "./errors.js";
 import { arenaOption, baselineSpec } from "./eval.js";
@@ -43,15 +43,6 @@ function integer(name: string, min: number) {
       );
     return n;
   };
-}
-
-/** `[host:]port` (host default 127.0.0.1). */
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:(.+):)?(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[2]) : Number.NaN;
-  if (!m || port > 65535)
-    throw new CliError(`--http ${JSON.stringify(value)} must be [HOST:]PORT, e.g. 0.0.0.0:9108`);
-  return { host: (m[1] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1"), port };
 }
 
 const isPreset = (v: string): v is ArenaPresetName => Object.hasOwn(ARENA_PRESETS, v);
@@ -117,7 +108,11 @@ export function registerValidatorRun(validator: Command): void {
       parsePositive("--pod-lost"),
       600,
     )
-    .option("--http <[host:]port>", "serve /metrics (Prometheus) and /healthz here", parseListen)
+    .option(
+      "--http <[host:]port>",
+      "serve the dashboard, the read-only API (/api/…), /metrics (Prometheus) and /healthz here",
+      parseListen,
+    )
     .addOption(new Option("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
     .option(
       "--exit-when-idle",
