@@ -35,6 +35,10 @@ describe("cacheon CLI", () => {
     [["bench", "--endpoint", "http://127.0.0.1:1", "--trials", "0"], /--trials must be an integer/],
     [["reference", "serve", "--profile", "nope"], /profile/i],
     [["demo", "--arena", "/nonexistent/a.json"], /cannot read arena file/],
+    [
+      ["demo", "--serve", "--http", "127.0.0.1:99999"],
+      /--http "127.0.0.1:99999" must be \[HOST:\]PORT/,
+    ],
     [["no-such-command"], /unknown command/],
     [["validator", "run", "--wallet-name", "v", "--netuid", "1"], /required option '--pod <url>'/],
     [[...VALIDATOR, "--pod", "not a url"], /--pod|URL/],
