@@ -35,14 +35,7 @@ export interface SubmissionView {
   reason: string | null;
   king: boolean;
   /** Its latest settled result. */
-  result: {
-    evalId: number;
-    passed: boolean;
-    score: number;
-    ttftMs: number | null;
-    tokensPerSec: number | null;
-    failure: string | null;
-  } | null;
+  result: (Omit<NonNullable<LeaderboardRow["result"]>, "jobId"> & { evalId: number }) | null;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -61,14 +54,7 @@ export function submissionView(row: LeaderboardRow, kingId: number | null): Subm
     status: s.status,
     reason: s.reason,
     king: s.id === kingId,
-    result: row.result && {
-      evalId: row.result.jobId,
-      passed: row.result.passed,
-      score: row.result.score,
-      ttftMs: row.result.ttftMs,
-      tokensPerSec: row.result.tokensPerSec,
-      failure: row.result.failure,
-    },
+    result: row.result && (({ jobId, ...r }) => ({ evalId: jobId, ...r }))(row.result),
   };
 }
 

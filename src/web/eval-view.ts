@@ -3,7 +3,7 @@
 // baseline's, and the gate's result per prompt with the first divergence token by token. Pure: the
 // report is read by the caller.
 import type { EvalReport, ServerRun } from "../eval/report.js";
-import type { ShownToken } from "../gate/types.js";
+import type { Divergence } from "../gate/types.js";
 import type { Job } from "../store/store.js";
 
 /** Tokens shown before and after a divergence. */
@@ -16,14 +16,8 @@ export interface TokenCell {
   candidate: string | null;
 }
 
-export interface DivergenceView {
-  position: number;
-  reference: ShownToken | null;
-  candidate: ShownToken | null;
-  referenceTop: ShownToken[];
-  gap: number | null;
-  tieGap: number;
-  /** Both answers around the divergence, position by position. */
+/** The gate's divergence, with both answers around it position by position. */
+export interface DivergenceView extends Divergence {
   tokens: TokenCell[];
 }
 
@@ -177,12 +171,7 @@ export function reportView(report: EvalReport, job: Job): ReportView {
             maxLogprobError: v.maxLogprobError,
             divergence: v.divergence
               ? {
-                  position: v.divergence.position,
-                  reference: v.divergence.reference,
-                  candidate: v.divergence.candidate,
-                  referenceTop: v.divergence.referenceTop,
-                  gap: v.divergence.gap,
-                  tieGap: v.divergence.tieGap,
+                  ...v.divergence,
                   tokens: tokenWindow(
                     reference[v.id]?.tokens ?? null,
                     c.outputs[v.id]?.tokens ?? null,
