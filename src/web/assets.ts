@@ -58,7 +58,7 @@ details summary { cursor: pointer; margin: .5rem 0; }
   main { padding: .5rem; }
   section { padding: .75rem; }
   nav { margin-left: 0; }
-  td small { max-width: 10rem; }
+  #leaderboard td small { display: none; }
   #leaderboard th:nth-child(1), #leaderboard td:nth-child(1),
   #leaderboard th:nth-child(8), #leaderboard td:nth-child(8),
   #leaderboard th:nth-child(9), #leaderboard td:nth-child(9) { display: none; }

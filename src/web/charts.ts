@@ -219,8 +219,9 @@ export function stepSvg(o: {
   const last = pts[pts.length - 1];
   if (!first || !last) return noData(kind, o.title);
   const tEnd = Math.max(last.atMs, o.endMs);
-  // A single instant gets an hour of axis before it, so its marker sits at the right edge.
-  const t0 = tEnd > first.atMs ? first.atMs : tEnd - HOUR;
+  // The axis spans at least the hour before its end, so it always has a time tick to read (a king
+  // crowned seconds ago, or a single instant, sits near the right edge).
+  const t0 = Math.min(first.atMs, tEnd - HOUR);
   const vs = pts.map((p) => p.value);
   const [vLo, vHi] = [Math.min(...vs), Math.max(...vs)];
   // Scores sit in a narrow band far from 0: the value axis fits the data, not 0, and a flat line
