@@ -237,7 +237,11 @@ export function registerDemo(program: Command): void {
           }
         }
         say(`\nDone in ${elapsed.toFixed(1)} s: ${jobs.length} eval job(s) settled.`);
-        if (service.httpUrl) {
+        if (!service.httpUrl)
+          say(
+            "The same arena in a browser: cacheon demo --serve (a dashboard on http://127.0.0.1:8014/).",
+          );
+        else {
           say(`\nServing the dashboard at ${service.httpUrl}/ until Ctrl-C.`);
           await new Promise<void>((resolve) => {
             stopServing = resolve;

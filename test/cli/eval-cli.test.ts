@@ -228,6 +228,9 @@ describe("cacheon eval and report rescore", () => {
       /^Weights on chain: uid 1 gets everything \(set at block (\d+); \/\/Alice's last update on chain: block \1\)/m,
     );
     expect(r.stdout).toMatch(/Why s3 failed the gate:\n.*FAIL \(divergence\): token \d+/);
+    // Without --serve it serves nothing, and says how to.
+    expect(r.stdout).not.toMatch(/Dashboard:/);
+    expect(r.stdout).toMatch(/The same arena in a browser: cacheon demo --serve/);
   }, 180_000);
 });
 
