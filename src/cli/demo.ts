@@ -18,6 +18,7 @@ import { CliError } from "./errors.js";
 import { arenaOption } from "./eval.js";
 import { evalProgress } from "./eval-progress.js";
 import { formatTable } from "./table.js";
+import { serviceStartError } from "./validator.js";
 
 interface DemoOptions {
   arena?: Arena;
@@ -194,6 +195,8 @@ export function registerDemo(program: Command): void {
             if (e.type === "job-submitted")
               void followPod(follower, e.podJob, progressOn, opts.quiet);
           },
+        }).catch(async (err: unknown) => {
+          throw await serviceStartError(err, opts.serve ? opts.http : undefined);
         });
         cleanups.unshift(() => service.close());
         if (service.httpUrl)

@@ -1,7 +1,9 @@
 // The CLI as a user meets it: the built `cacheon` binary, run as a child process.
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { cliEntry } from "../../src/cli/entry.js";
+import { tinyArenaPath } from "../helpers/arenas.js";
 import { cacheon } from "../helpers/cli.js";
 
 const VALIDATOR = ["validator", "run", "--wallet-name", "v", "--netuid", "1"];
@@ -60,4 +62,20 @@ describe("cacheon CLI", () => {
     expect(r.stderr).toMatch(message as RegExp);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("demo --serve on a port in use says so in one line and exits 2", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await cacheon(
+        ["demo", "--serve", "--http", `127.0.0.1:${port}`, "--arena", tinyArenaPath(), "--quiet"],
+        120_000,
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`cacheon: --http 127.0.0.1:${port}: the address is already in use\n`);
+    } finally {
+      busy.close();
+    }
+  }, 130_000);
 });
