@@ -80,7 +80,7 @@ function kingCard(s: StateView): string {
 </section>`;
 }
 
-function leaderboard(rows: readonly SubmissionView[]): string {
+function leaderboard(rows: readonly SubmissionView[], total: number): string {
   const out = rows.map((s, i) => {
     const r = s.result;
     const status = r ? (r.passed ? "pass" : "FAIL") : s.status;
@@ -105,7 +105,11 @@ function leaderboard(rows: readonly SubmissionView[]): string {
       td(r ? `<a href="/evals/${r.evalId}">eval ${r.evalId}</a>` : "–", r?.evalId ?? -1),
     ];
   });
-  return `<section id="leaderboard-section"><h2>Leaderboard</h2>
+  const more =
+    total > rows.length
+      ? `<p class="note">The best ${rows.length} of ${total} submissions; <a href="/api/submissions">/api/submissions</a> pages through all.</p>`
+      : "";
+  return `<section id="leaderboard-section"><h2>Leaderboard</h2>${more}
 ${
   rows.length === 0
     ? "<p>No submissions yet.</p>"
@@ -202,7 +206,7 @@ ${table(
 
 export function dashboardPage(
   s: StateView,
-  subs: readonly SubmissionView[],
+  subs: { total: number; submissions: readonly SubmissionView[] },
   h: readonly HistoryEntryView[],
   evals: readonly { id: number; status: string }[],
 ): string {
@@ -215,7 +219,7 @@ export function dashboardPage(
     "Dashboard",
     s.arena,
     `<div class="grid">${kingCard(s)}${queue(s)}</div>
-${leaderboard(subs)}
+${leaderboard(subs.submissions, subs.total)}
 ${history(h, s.now)}
 <div class="grid">${weights(s)}<section id="evals"><h2>Recent evals</h2>${recent ? `<ul>${recent}</ul>` : "<p>None yet.</p>"}</section></div>`,
   );

@@ -141,11 +141,8 @@ export function createWebServer(o: WebOptions): Server {
         : send(req, res, 200, html, evalPage(redact(v), o.arena));
     }
     if (path === "/" || path === "/index.html") {
-      const subs = submissionsPage(o.store, {
-        order: "score",
-        page: 1,
-        per_page: 200,
-      }).submissions;
+      // The dashboard shows the best page; the API pages through the rest.
+      const subs = submissionsPage(o.store, { order: "score", page: 1, per_page: 200 });
       const jobs = o.store.jobs().map((j) => ({ id: j.id, status: j.status }));
       return send(
         req,

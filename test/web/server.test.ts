@@ -107,6 +107,33 @@ describe("the web server", () => {
     expect((await fetch(`${url}/api/evals/1/report`)).status).toBe(404);
   });
 
+  it("shows the best 200 submissions on the dashboard and says the API has the rest", async () => {
+    const { store, url } = await serve("many");
+    const hotkeys = Array.from({ length: 205 }, (_, i) => `5Hotkey${String(i).padStart(4, "0")}`);
+    const hex = (i: number) => `sha256:${i.toString(16).padStart(64, "0")}`;
+    store.recordScan(
+      300,
+      hotkeys.map((hotkey, i) => ({
+        hotkey,
+        block: i + 1,
+        ok: true as const,
+        image: `localhost/m${i}/engine@${hex(i)}`,
+        digest: hex(i),
+      })),
+      new Map(hotkeys.map((h, i) => [h, i + 1])),
+      Date.now(),
+    );
+    const html = await (await fetch(`${url}/`)).text();
+    const table = html.split('<table id="leaderboard"')[1]?.split("</table>")[0] ?? "";
+    expect(table.match(/<tr>/g)).toHaveLength(201); // the head and 200 rows
+    expect(html).toContain("The best 200 of 205 submissions");
+    const last = (await (await fetch(`${url}/api/submissions?per_page=200&page=2`)).json()) as {
+      total: number;
+      submissions: unknown[];
+    };
+    expect([last.total, last.submissions.length]).toEqual([205, 5]);
+  });
+
   it("limits each client to its burst, says when to retry, and never limits /healthz", async () => {
     const { url } = await serve("limited", { burst: 3, perSecond: 0.01, maxClients: 100 });
     const codes = [];
