@@ -477,6 +477,13 @@ export class ValidatorStore {
     );
   }
 
+  /** The `n` newest jobs, newest first. */
+  recentJobs(n: number): Job[] {
+    return (this.db.prepare("SELECT id FROM jobs ORDER BY id DESC LIMIT ?").all(n) as Row[]).map(
+      (r) => this.job(r.id as number) as Job,
+    );
+  }
+
   /** The job is on `pod` as `podJob` (one attempt more). */
   markSubmitted(jobId: number, pod: string, podJob: string, nowMs: number): void {
     this.db

@@ -208,11 +208,10 @@ export function dashboardPage(
   s: StateView,
   subs: { total: number; submissions: readonly SubmissionView[] },
   h: readonly HistoryEntryView[],
+  /** The newest evals, newest first. */
   evals: readonly { id: number; status: string }[],
 ): string {
   const recent = evals
-    .slice(-10)
-    .reverse()
     .map((j) => `<li><a href="/evals/${j.id}">eval ${j.id}</a> ${e(j.status)}</li>`)
     .join("");
   return page(

@@ -143,7 +143,7 @@ export function createWebServer(o: WebOptions): Server {
     if (path === "/" || path === "/index.html") {
       // The dashboard shows the best page; the API pages through the rest.
       const subs = submissionsPage(o.store, { order: "score", page: 1, per_page: 200 });
-      const jobs = o.store.jobs().map((j) => ({ id: j.id, status: j.status }));
+      const jobs = o.store.recentJobs(10).map((j) => ({ id: j.id, status: j.status }));
       return send(
         req,
         res,

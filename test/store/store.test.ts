@@ -672,6 +672,20 @@ describe("leaderboard", () => {
     expect(rows[2]?.result).toMatchObject({ jobId: 2, passed: false, failure: "gate: diverged" });
     expect(rows[3]?.submission.status).toBe("queued");
     expect(rows[4]?.submission.status).toBe("evaluating");
+
+    // The same rows a page at a time, filtered, or in commit order; total counts the filter.
+    const page = (q: Partial<Parameters<ValidatorStore["submissionPage"]>[0]>) =>
+      s.submissionPage({ order: "score", limit: -1, offset: 0, ...q });
+    const hotkeys = (q: Parameters<typeof page>[0]) => {
+      const r = page(q);
+      return [r.total, r.rows.map((x) => x.submission.hotkey)];
+    };
+    expect(hotkeys({ limit: 2, offset: 1 })).toEqual([5, ["5A", "5C"]]);
+    expect(hotkeys({ order: "commit" })).toEqual([5, ["5A", "5B", "5C", "5D", "5E"]]);
+    expect(hotkeys({ status: "evaluated" })).toEqual([2, ["5B", "5A"]]);
+    expect(hotkeys({ hotkey: "5C" })).toEqual([1, ["5C"]]);
+    expect(hotkeys({ hotkey: "5C", status: "queued" })).toEqual([0, []]);
+    expect(s.recentJobs(2).map((j) => j.id)).toEqual([3, 2]);
   });
 });
 
