@@ -214,10 +214,7 @@ export function registerDemo(program: Command): void {
             ? `\nKing: s${king.submissionId} (uid ${king.uid}) with score ${king.score.toFixed(4)}; a challenger must beat it by ${arena.king.marginM0} now, falling to 0 over ${(arena.king.decayMs / 86_400_000).toFixed(0)} days.`
             : "\nNo king: no submission passed with a score above 0.",
         );
-        const last = service.store
-          .weightSets()
-          .filter((w) => w.status === "set")
-          .at(-1);
+        const last = service.store.latestWeightSets().lastSet;
         if (last)
           say(
             `Weights on chain: uid ${last.uids.join(",")} gets everything (set at block ${last.block}; //Alice's last update on chain: block ${alice?.lastUpdate}).`,

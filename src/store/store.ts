@@ -728,6 +728,17 @@ export class ValidatorStore {
         .run(r.error, r.nextTryMs, nowMs, slot);
   }
 
+  /** The newest slot's attempt, and the newest slot whose weights are set (null: none). */
+  latestWeightSets(): { lastAttempt: WeightSet | null; lastSet: WeightSet | null } {
+    const newest = (where: string) => {
+      const r = this.db
+        .prepare(`SELECT * FROM weight_sets ${where} ORDER BY slot DESC LIMIT 1`)
+        .get() as Row | undefined;
+      return r ? weightSetOf(r) : null;
+    };
+    return { lastAttempt: newest(""), lastSet: newest("WHERE status = 'set'") };
+  }
+
   /** The block of the last successful weight set (null: never). */
   lastWeightsBlock(): number | null {
     const r = this.db

@@ -226,10 +226,7 @@ export class Validator {
     const s = this.o.store;
     if (s.queueDepth() > 0 || s.openJobs().length > 0 || this.drivers.size > 0) return false;
     const want = weightVector(s.king(), this.o.rules);
-    const last = s
-      .weightSets()
-      .filter((w) => w.status === "set")
-      .at(-1);
-    return last !== undefined && JSON.stringify(last.uids) === JSON.stringify(want.uids);
+    const last = s.latestWeightSets().lastSet;
+    return last !== null && JSON.stringify(last.uids) === JSON.stringify(want.uids);
   }
 }

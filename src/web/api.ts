@@ -91,9 +91,8 @@ export function stateView(
   o: { arena: string; rules: KingRules; nowMs: number },
 ): StateView {
   const king = store.king();
-  const sets = store.weightSets();
-  const lastSet = sets.filter((w) => w.status === "set").at(-1) ?? null;
-  const lastAttempt = sets.at(-1) ?? null;
+  // The newest two rows, not every slot since the validator started.
+  const { lastSet, lastAttempt } = store.latestWeightSets();
   return {
     arena: o.arena,
     now: iso(o.nowMs),

@@ -614,6 +614,9 @@ describe("weight sets", () => {
 
     s.beginWeightSet(6, vector, 200, T0);
     expect(s.lastWeightsBlock()).toBe(106);
+    const latest = s.latestWeightSets();
+    expect([latest.lastAttempt?.slot, latest.lastAttempt?.status]).toEqual([6, "submitting"]);
+    expect([latest.lastSet?.slot, latest.lastSet?.block]).toEqual([5, 106]);
     s.finishWeightSet(6, { ok: true, block: 201, outcome: "included" }, T0);
     expect(s.lastWeightsBlock()).toBe(201);
     expect(s.weightSets().map((w) => [w.slot, w.status])).toEqual([
