@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // The Docker suite has its own config and command (npm run test:docker).
-    exclude: ["test/docker/**", "node_modules/**"],
+    // The suites that need an engine a fresh machine may lack have their own config and command:
+    // Docker (npm run test:docker) and Chromium (npm run test:browser).
+    exclude: ["test/docker/**", "test/browser/**", "node_modules/**"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
