@@ -1,163 +1,27 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  fetchManifestSummary,
-  isLoopbackRegistry,
-  type ManifestOptions,
-  RegistryError,
-  type RegistryErrorKind,
-} from "../../src/runtime/docker/registry.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { fetchManifestSummary, isLoopbackRegistry } from "../../src/runtime/docker/registry.js";
 import {
   parseBearerChallenge,
   parseTokenAnswer,
   TokenCache,
   tokenUrl,
 } from "../../src/runtime/docker/registry-auth.js";
-import { type ImageRef, parseImageRef } from "../../src/runtime/image-ref.js";
-import { closedPort } from "../helpers/ports.js";
 import {
-  type Descriptor,
-  HAS_REGISTRY,
-  type LocalRegistry,
-  pushBlob,
-  pushManifest,
-  REGISTRY_SKIP_REASON,
-  sha256Digest,
-  startLocalRegistry,
-} from "../helpers/registry.js";
-
-const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-const DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json";
-const DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip";
-const OCI_CONFIG = "application/vnd.oci.image.config.v1+json";
-const OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
-
-function imageRef(text: string): ImageRef {
-  const parsed = parseImageRef(text);
-  if (!parsed.ok) throw new Error(parsed.reason);
-  return parsed.ref;
-}
-
-/** The RegistryError a fetch rejects with, checked for its kind and one-line message. */
-async function refusal(
-  ref: ImageRef,
-  kind: RegistryErrorKind,
-  opts?: ManifestOptions,
-): Promise<string> {
-  const err = await fetchManifestSummary(ref, opts).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RegistryError);
-  const { kind: actual, message } = err as RegistryError;
-  expect({ kind: actual, message }).toMatchObject({ kind });
-  expect(message.startsWith(`${ref.text}: `)).toBe(true);
-  expect(message).not.toContain("\n");
-  return message;
-}
-
-const configFor = (arch: string) =>
-  JSON.stringify({ architecture: arch, os: "linux", rootfs: { type: "layers", diff_ids: [] } });
-
-if (!HAS_REGISTRY) console.warn(REGISTRY_SKIP_REASON);
-
-describe.skipIf(!HAS_REGISTRY)("manifests from Debian's docker-registry on loopback", () => {
-  let registry: LocalRegistry;
-  let single: Descriptor;
-  let singleBytes: number;
-  let index: Descriptor;
-  let amd64: Descriptor;
-  let arm64: Descriptor;
-
-  beforeAll(async () => {
-    registry = await startLocalRegistry();
-    const { host } = registry;
-
-    const config = await pushBlob(host, "cacheon/single", configFor("amd64"), DOCKER_CONFIG);
-    const layers = [
-      await pushBlob(host, "cacheon/single", randomBytes(1000), DOCKER_LAYER),
-      await pushBlob(host, "cacheon/single", randomBytes(2500), DOCKER_LAYER),
-    ];
-    single = await pushManifest(host, "cacheon/single", {
-      schemaVersion: 2,
-      mediaType: DOCKER_MANIFEST,
-      config,
-      layers,
-    });
-    singleBytes = config.size + 1000 + 2500;
-
-    const platformManifest = async (arch: string, layerSizes: number[]) =>
-      pushManifest(host, "cacheon/multi", {
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        config: await pushBlob(host, "cacheon/multi", configFor(arch), OCI_CONFIG),
-        layers: await Promise.all(
-          layerSizes.map((n) => pushBlob(host, "cacheon/multi", randomBytes(n), OCI_LAYER)),
-        ),
-      });
-    amd64 = await platformManifest("amd64", [3000]);
-    arm64 = await platformManifest("arm64", [700, 800]);
-    index = await pushManifest(host, "cacheon/multi", {
-      schemaVersion: 2,
-      mediaType: OCI_INDEX,
-      manifests: [
-        { ...arm64, platform: { os: "linux", architecture: "arm64", variant: "v8" } },
-        { ...amd64, platform: { os: "linux", architecture: "amd64" } },
-      ],
-    });
-  });
-  afterAll(async () => {
-    await registry?.stop();
-  });
-
-  it("sums a Docker v2 manifest's layers and config", async () => {
-    const ref = imageRef(`${registry.host}/cacheon/single:v1@${single.digest}`);
-    expect(await fetchManifestSummary(ref)).toStrictEqual({
-      digest: single.digest,
-      compressedBytes: singleBytes,
-      layers: 2,
-    });
-  });
-
-  it("picks linux/amd64 from an OCI index by default, another platform when asked", async () => {
-    const ref = imageRef(`${registry.host}/cacheon/multi@${index.digest}`);
-    const amd64Config = Buffer.byteLength(configFor("amd64"));
-    expect(await fetchManifestSummary(ref)).toStrictEqual({
-      digest: index.digest,
-      platformDigest: amd64.digest,
-      compressedBytes: 3000 + amd64Config,
-      layers: 1,
-    });
-    const arm = await fetchManifestSummary(ref, {
-      platform: { os: "linux", architecture: "arm64" },
-    });
-    expect(arm).toStrictEqual({
-      digest: index.digest,
-      platformDigest: arm64.digest,
-      compressedBytes: 700 + 800 + Buffer.byteLength(configFor("arm64")),
-      layers: 2,
-    });
-  });
-
-  it("names the platforms an index has when the one asked for is missing", async () => {
-    const ref = imageRef(`${registry.host}/cacheon/multi@${index.digest}`);
-    const message = await refusal(ref, "no_platform", {
-      platform: { os: "windows", architecture: "amd64" },
-    });
-    expect(message).toContain("no windows/amd64 image in the index");
-    expect(message).toContain("linux/arm64/v8, linux/amd64");
-  });
-
-  it("says not_found for a digest the registry does not have", async () => {
-    const ref = imageRef(`${registry.host}/cacheon/single@${sha256Digest("nothing")}`);
-    expect(await refusal(ref, "not_found")).toContain(`has no manifest ${sha256Digest("nothing")}`);
-  });
-});
+  DOCKER_CONFIG,
+  DOCKER_LAYER,
+  DOCKER_MANIFEST,
+  imageRef,
+  OCI_CONFIG,
+  OCI_INDEX,
+  OCI_LAYER,
+  OCI_MANIFEST,
+  refusal,
+} from "../helpers/manifests.js";
+import { closedPort } from "../helpers/ports.js";
+import { sha256Digest } from "../helpers/registry.js";
 
 // Loopback servers that misbehave in one precise way: what a miner's own registry could do.
 
