@@ -6,10 +6,11 @@
 // creation, judging between slots, stop and removal. Target: ≤ 10 s per candidate.
 // Skipped, with the reason, where no Docker engine can be had.
 // Usage: node dist/bench/docker.js [--runs N] [--json FILE]
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadPromptPool } from "../src/arena/pool.js";
 import { formatTable } from "../src/cli/table.js";
+import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { loadVocabulary } from "../src/contract/tokenizer.js";
 import type { ServerRun } from "../src/eval/report.js";
 import { type NamedServer, runEvalSession } from "../src/eval/session.js";
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
       `Pod overhead per candidate: ${overhead.toFixed(2)} s (${((overhead / wall) * 100).toFixed(1)} % of its wall time; target ≤ ${TARGET_OVERHEAD_S} s: ${overhead <= TARGET_OVERHEAD_S ? "met" : "NOT met"}); pull ${mean(inDocker.map((c) => (c.timing.pullMs ?? 0) / 1000)).toFixed(2)} s on average, apart`,
     );
     mkdirSync(dirname(jsonOut), { recursive: true });
-    writeFileSync(
+    writeFileAtomic(
       jsonOut,
       `${JSON.stringify({ runs, overheadS: overhead, candidates: inDocker.map((c) => c.timing) }, null, 2)}\n`,
     );

@@ -11,11 +11,12 @@
 //
 // Bounded: one session of the `local` arena (or --arena), N+2 servers run one after another.
 // Usage: node dist/bench/eval.js [--runs N] [--arena local|v1|FILE] [--json FILE]
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadArena } from "../src/arena/index.js";
 import { loadPromptPool } from "../src/arena/pool.js";
 import { formatTable } from "../src/cli/table.js";
+import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { loadVocabulary } from "../src/contract/tokenizer.js";
 import { runEvalSession } from "../src/eval/session.js";
 import { mean } from "../src/harness/stats.js";
@@ -99,12 +100,12 @@ async function main(): Promise<void> {
     `Eval overhead: ${(t.overheadMs / 1000).toFixed(1)} s of ${(t.wallMs / 1000).toFixed(1)} s = ${(100 * t.overheadShare).toFixed(1)}% (target ≤ ${100 * TARGET_OVERHEAD_SHARE}%: ${met(t.overheadShare <= TARGET_OVERHEAD_SHARE)}); start ${(t.startMs / 1000).toFixed(1)} s, health ${(t.healthWaitMs / 1000).toFixed(1)} s, requests ${(t.requestsMs / 1000).toFixed(1)} s`,
   );
   mkdirSync(dirname(jsonOut), { recursive: true });
-  writeFileSync(
+  writeFileAtomic(
     jsonOut,
     `${JSON.stringify({ arena: arena.name, runs, scores, mean: m, std, falseCrowns, kingScore: king.score, timing: t, benchWallMs: performance.now() - started }, null, 2)}\n`,
   );
   const reportOut = `${jsonOut.replace(/\.json$/, "")}-report.json`;
-  writeFileSync(reportOut, `${JSON.stringify(report)}\n`);
+  writeFileAtomic(reportOut, `${JSON.stringify(report)}\n`);
   log(`Results: ${jsonOut}; the session's EvalReport: ${reportOut}`);
 }
 

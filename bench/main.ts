@@ -29,6 +29,7 @@ import { Pool, request } from "undici";
 import { z } from "zod";
 import { cliEntry } from "../src/cli/entry.js";
 import { formatTable as table } from "../src/cli/table.js";
+import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { type StreamResult, streamChat } from "../src/harness/client.js";
 import { type PlannedRequest, runPhaseLoad } from "../src/harness/load.js";
 import { builtinPrompts, type Prompt } from "../src/harness/prompts.js";
@@ -480,7 +481,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${out.join("\n")}\n`);
   if (jsonOut) {
     mkdirSync(dirname(jsonOut), { recursive: true });
-    writeFileSync(
+    writeFileAtomic(
       jsonOut,
       `${JSON.stringify(
         {

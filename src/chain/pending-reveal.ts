@@ -1,8 +1,9 @@
 // Hash commit-reveal state that must survive a restart: what was committed (uids, values, salt,
 // version key) and when it can be revealed. One JSON file, replaced atomically (write + rename).
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
+import { writeFileAtomic } from "../contract/atomic-write.js";
 
 const u16 = z.number().int().min(0).max(65535);
 const block = z.number().int().min(0);
@@ -49,7 +50,5 @@ export async function loadPendingReveals(path: string): Promise<PendingReveal[]>
 /** Replaces the file with `pending` so that a crash leaves either the old or the new list. */
 export async function savePendingReveals(path: string, pending: PendingReveal[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ version: 1, pending }, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, path);
+  writeFileAtomic(path, `${JSON.stringify({ version: 1, pending }, null, 2)}\n`, { mode: 0o600 });
 }

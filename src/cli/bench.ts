@@ -1,8 +1,9 @@
 // `cacheon bench`: runs a benchmark workload against a server and reports per-phase latency and
 // throughput, with every request's timings in the JSON report.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
+import { writeFileAtomic } from "../contract/atomic-write.js";
 import { fetchJson, fetchText } from "../contract/http.js";
 import { ModelListSchema } from "../contract/schemas.js";
 import { loadVocabulary, TokenizerError, type Vocabulary } from "../contract/tokenizer.js";
@@ -280,7 +281,7 @@ async function bench(opts: BenchOptions): Promise<number> {
   process.stdout.write(formatReport(report));
   if (out) {
     try {
-      writeFileSync(out, `${JSON.stringify(report, null, 1)}\n`);
+      writeFileAtomic(out, `${JSON.stringify(report, null, 1)}\n`);
     } catch (err) {
       throw new CliError(`cannot write the report to ${out}: ${(err as Error).message}`);
     }

@@ -3,11 +3,12 @@
 // that commit on the chain (a fast engine, a slow one, a fast one with a subtly wrong model, and a
 // copy of the fast one's image), and the validator loop — the one `cacheon validator run` runs —
 // until the king is settled and its weights are on chain. It tells the story and the leaderboard.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
+import { writeFileAtomic } from "../contract/atomic-write.js";
 import { type CandidateRun, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { explainRequest } from "../gate/index.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -231,7 +232,7 @@ export function registerDemo(program: Command): void {
             say(`\n${whereTimeWent(roundMs, report)}`);
             for (const c of report.candidates) explainFirstFailure(c, say);
             if (opts.out) {
-              writeFileSync(opts.out, `${JSON.stringify(report)}\n`);
+              writeFileAtomic(opts.out, `${JSON.stringify(report)}\n`);
               say(`\nReport: ${opts.out} (check it with: cacheon report rescore ${opts.out})`);
             }
           }

@@ -1,7 +1,7 @@
 // `cacheon eval --pod URL`: the same session as runSessionCli, run by a pod (`cacheon pod serve`)
 // instead of this process. Progress comes from the pod's event stream, Ctrl-C cancels the job on
 // the pod (its servers are stopped there), and the report is the pod's.
-import { writeFileSync } from "node:fs";
+import { writeFileAtomic } from "../contract/atomic-write.js";
 import type { EvalReport } from "../eval/report.js";
 import type { EvalProgress } from "../eval/session.js";
 import { PodClient, PodError } from "../pod/client.js";
@@ -44,7 +44,7 @@ export async function runSessionOnPod(
     if (end?.status !== "done" && end?.status !== "cancelled")
       throw new CliError(`job ${id} on pod ${o.pod} ${end?.status}: ${end?.error ?? "no report"}`);
     const report = await client.report(id);
-    if (o.out) writeFileSync(o.out, `${JSON.stringify(report)}\n`);
+    if (o.out) writeFileAtomic(o.out, `${JSON.stringify(report)}\n`);
     return report;
   } catch (err) {
     return fail(err);

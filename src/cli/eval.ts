@@ -2,10 +2,10 @@
 // of running servers or as local reference-server processes — with the verdict a validator would
 // reach, and the full EvalReport written to --out. `cacheon report rescore` checks a report.
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { type Arena, ArenaError, loadArena } from "../arena/index.js";
 import { loadPromptPool, normalizeSeed } from "../arena/pool.js";
+import { writeFileAtomic } from "../contract/atomic-write.js";
 import { readJsonFile } from "../contract/json-file.js";
 import { loadVocabulary } from "../contract/tokenizer.js";
 import { StoredOutputError } from "../eval/outputs.js";
@@ -124,7 +124,7 @@ export async function runSessionCli(o: SessionCliOptions): Promise<EvalReport> {
       onProgress: evalProgress(o.quiet === true),
       signal: controller.signal,
     });
-    if (o.out) writeFileSync(o.out, `${JSON.stringify(report)}\n`);
+    if (o.out) writeFileAtomic(o.out, `${JSON.stringify(report)}\n`);
     return report;
   } finally {
     process.off("SIGINT", onSignal);

@@ -1,21 +1,12 @@
-// The pod's job store: one folder per job under `<state>/jobs/<id>/` — job.json (the status, written
-// to a temp file and renamed), events.ndjson (appended, one event a line), report.json and
-// logs/<server>.log once the session has ended. The events are the truth of what was done: a worker
-// killed mid-job leaves them behind, and the next start marks that job interrupted from them.
+// The pod's job store: one folder per job under `<state>/jobs/<id>/` — job.json (the status),
+// events.ndjson (appended, one event a line), report.json and logs/<server>.log once the session has
+// ended; every file but the events is written whole or not at all (contract/atomic-write.ts). The
+// events are the truth of what was done: a worker killed mid-job leaves them behind, and the next
+// start marks that job interrupted from them.
 import { randomBytes } from "node:crypto";
-import {
-  appendFileSync,
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../contract/atomic-write.js";
 import type { EvalReport } from "../eval/report.js";
 import {
   type JobRequest,
@@ -71,19 +62,6 @@ export function reportServers(report: EvalReport): JobServer[] {
 /** A job's servers when its worker stopped: the one that was running is interrupted. */
 export function interruptedServers(servers: readonly JobServer[]): JobServer[] {
   return servers.map((s) => (s.state === "running" ? { name: s.name, state: "interrupted" } : s));
-}
-
-/** Writes a whole file or leaves the old one: a temp file, synced, renamed over it. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 export type JobOutcome =
@@ -182,8 +160,8 @@ export class JobStore {
     } else {
       const { report } = outcome;
       for (const r of [report.baseline, ...report.candidates])
-        writeAtomic(join(this.root, id, "logs", `${r.name}.log`), r.logs);
-      writeAtomic(join(this.root, id, "report.json"), `${JSON.stringify(report)}\n`);
+        writeFileAtomic(join(this.root, id, "logs", `${r.name}.log`), r.logs);
+      writeFileAtomic(join(this.root, id, "report.json"), `${JSON.stringify(report)}\n`);
       ended = { ...job, status: outcome.status, finishedAt: at, servers: reportServers(report) };
     }
     this.save(ended);
@@ -304,7 +282,7 @@ export class JobStore {
   }
 
   private save(job: JobStatus): void {
-    writeAtomic(join(this.root, job.id, "job.json"), `${JSON.stringify(job, null, 2)}\n`);
+    writeFileAtomic(join(this.root, job.id, "job.json"), `${JSON.stringify(job, null, 2)}\n`);
     this.jobs.set(job.id, job);
   }
 }

@@ -1,7 +1,8 @@
 // startLocalChain: a loopback subtensor double (tests and the demo) that @polkadot/api talks to
 // unmodified. See README.md in this folder for what it implements and what it does not.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
+import { writeFileAtomic } from "../../contract/atomic-write.js";
 import { devGenesis, type GenesisConfig, parseGenesis } from "./genesis.js";
 import { ChainNode, type LocalChainState } from "./node.js";
 import { startRpcServer } from "./rpc.js";
@@ -80,7 +81,7 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Loc
       closed = true;
       if (timer) clearInterval(timer);
       await server.close();
-      if (opts.stateFile) writeFileSync(opts.stateFile, JSON.stringify(node.snapshot()));
+      if (opts.stateFile) writeFileAtomic(opts.stateFile, JSON.stringify(node.snapshot()));
     },
   };
 }
