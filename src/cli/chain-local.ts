@@ -35,7 +35,7 @@ export function registerChainLocal(program: Command): void {
     .description(
       [
         "Run a local subtensor chain on 127.0.0.1: a TEST/DEMO DOUBLE that speaks the real node's",
-        "JSON-RPC over WebSocket with runtime-424 metadata (finney's file where present, else a built-in subset), verifies signed extrinsics and",
+        "JSON-RPC over WebSocket with finney's runtime-424 metadata (shipped in data/subtensor/), verifies signed extrinsics and",
         "executes Commitments.set_commitment and the SubtensorModule weight calls. It is not a",
         "subtensor node. Without --genesis it starts with subnet 1 and the dev accounts",
         "//Alice (validator) //Bob //Charlie //Dave //Eve registered.",
@@ -59,8 +59,8 @@ export function registerChainLocal(program: Command): void {
       "genesis JSON: { subnets: [{ netuid, tempo, hotkeys: [{ address, coldkey?, stake?, validatorPermit? }], weightsVersionKey, weightsSetRateLimit, commitRevealWeightsEnabled, revealPeriodEpochs, minAllowedWeights?, maxWeightsLimit? }], accounts: [{ address, nonce?, free? }] }",
     )
     .option(
-      "--metadata <file|builtin>",
-      "SCALE runtime metadata file, or `builtin`: Cacheon's built-in demo metadata, a subset of runtime 424 (default: $CACHEON_SUBTENSOR_METADATA, else ../shared/fixtures/subtensor/finney-spec424-metadata.scale where it exists, else builtin)",
+      "--metadata <file>",
+      "SCALE runtime metadata file (default: $CACHEON_SUBTENSOR_METADATA, else finney's runtime 424 from data/subtensor/finney-spec424-metadata.scale)",
     )
     .action(async (opts: LocalOptions) => {
       const { startLocalChain } = await import("../chain/local/chain.js");

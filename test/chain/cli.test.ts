@@ -12,7 +12,6 @@ import {
 } from "../../src/chain/local/chain.js";
 import { Subtensor } from "../../src/chain/subtensor.js";
 import { cliEntry } from "../../src/cli/entry.js";
-import { hasMetadata, SKIP_REASON } from "./fixture.js";
 
 const ENTRY = cliEntry();
 
@@ -45,12 +44,10 @@ let dir: string;
 let local: LocalChain;
 let wallet: string[];
 
-if (!hasMetadata) console.warn(SKIP_REASON);
-
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cacheon-cli-chain-"));
   wallet = await aliceWallet(dir);
-  if (hasMetadata) local = await startLocalChain({ blockTimeMs: 100, genesis: devGenesis() });
+  local = await startLocalChain({ blockTimeMs: 100, genesis: devGenesis() });
 });
 
 afterAll(async () => {
@@ -84,7 +81,7 @@ describe("cacheon wallet show", () => {
   });
 });
 
-describe.skipIf(!hasMetadata)("chain commands against the local chain", () => {
+describe("chain commands against the local chain", () => {
   const net = () => ["--network", local.url];
 
   it("chain metagraph lists the neurons", async () => {

@@ -1,19 +1,13 @@
-// The finney runtime-424 metadata from the shared fixtures, as a registry configured exactly as the
-// client configures @polkadot/api. Tests that need it skip with a message where the file is absent.
-import { existsSync, readFileSync } from "node:fs";
+// Finney's runtime-424 metadata (data/subtensor/, shipped with the repository) as a registry
+// configured exactly as the client configures @polkadot/api.
+import { readFileSync } from "node:fs";
 import { Metadata, TypeRegistry } from "@polkadot/types";
 import { SUBTENSOR_SIGNED_EXTENSIONS } from "../../src/chain/extensions.js";
-import { metadataPath } from "../../src/chain/local/runtime.js";
-
-/** Where the local chain finds it too (`$CACHEON_SUBTENSOR_METADATA` overrides). */
-export const METADATA_FILE = metadataPath();
-export const hasMetadata = existsSync(METADATA_FILE);
-export const SKIP_REASON = `finney metadata not found at ${METADATA_FILE}: the chain tests that need it are skipped`;
-if (!hasMetadata) console.warn(SKIP_REASON);
+import { FINNEY_METADATA } from "../../src/chain/local/runtime.js";
 
 export function fixtureRegistry(): { registry: TypeRegistry; metadata: Metadata } {
   const registry = new TypeRegistry();
-  const metadata = new Metadata(registry, readFileSync(METADATA_FILE));
+  const metadata = new Metadata(registry, readFileSync(FINNEY_METADATA));
   registry.setMetadata(metadata, undefined, SUBTENSOR_SIGNED_EXTENSIONS);
   return { registry, metadata };
 }

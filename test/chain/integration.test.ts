@@ -20,15 +20,12 @@ import { loadPendingReveals } from "../../src/chain/pending-reveal.js";
 import { revealPendingWeights, submitWeights } from "../../src/chain/submit-weights.js";
 import { ChainError, ExtrinsicFailedError, Subtensor } from "../../src/chain/subtensor.js";
 import { epochIndex } from "../../src/chain/weights.js";
-import { hasMetadata, SKIP_REASON } from "./fixture.js";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const BLOCK_MS = 100;
 let dir: string;
 let alice: KeyringPair;
 let bob: KeyringPair;
-
-if (!hasMetadata) console.warn(SKIP_REASON);
 
 function genesis(edit: (subnet: Record<string, unknown>) => void): GenesisConfig {
   const g = devGenesis() as { subnets: Record<string, unknown>[] };
@@ -59,7 +56,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!hasMetadata)("subtensor client against the local chain", () => {
+describe("subtensor client against the local chain", () => {
   let local: LocalChain;
   let chain: Subtensor;
   beforeAll(async () => {
@@ -181,7 +178,7 @@ describe.skipIf(!hasMetadata)("subtensor client against the local chain", () => 
   });
 });
 
-describe.skipIf(!hasMetadata)("hash commit-reveal across a client restart", () => {
+describe("hash commit-reveal across a client restart", () => {
   it("commits, persists the reveal, and a new client reveals in the reveal epoch", async () => {
     const tempo = 10;
     const local = await startLocalChain({
@@ -238,7 +235,7 @@ describe.skipIf(!hasMetadata)("hash commit-reveal across a client restart", () =
   });
 });
 
-describe.skipIf(!hasMetadata)("reconnect", () => {
+describe("reconnect", () => {
   it("reconnects with backoff after the chain restarts on the same port", async () => {
     const stateFile = join(dir, "state.json");
     const lines: string[] = [];

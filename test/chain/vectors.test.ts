@@ -1,5 +1,6 @@
-// The cross-check vectors of ../shared/fixtures/subtensor/README.md, byte for byte, with the
-// encoders the client uses and the runtime-424 metadata.
+// Cross-check vectors for runtime 424 (call data, storage keys and the weight-commit hash, derived
+// from subtensor's source and checked with @polkadot/types), byte for byte, with the encoders the
+// client uses and finney's runtime-424 metadata (data/subtensor/).
 import { Keyring } from "@polkadot/keyring";
 import { expandMetadata } from "@polkadot/types/metadata/decorate";
 import { compactStripLength, hexToU8a, u8aConcat, u8aToHex } from "@polkadot/util";
@@ -7,7 +8,7 @@ import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { commitmentRef, encodeCommitmentField } from "../../src/chain/commitment.js";
 import { weightCommitHash } from "../../src/chain/weights.js";
-import { fixtureRegistry, hasMetadata, SKIP_REASON } from "./fixture.js";
+import { fixtureRegistry } from "./fixture.js";
 
 const ALICE = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
 
@@ -26,9 +27,7 @@ describe("commit hash vector (no metadata needed)", () => {
   });
 });
 
-if (!hasMetadata) console.warn(SKIP_REASON);
-
-describe.skipIf(!hasMetadata)("runtime 424 vectors (finney metadata)", () => {
+describe("runtime 424 vectors (finney metadata)", () => {
   let f: ReturnType<typeof fixtureRegistry>;
   let decorated: ReturnType<typeof expandMetadata>;
   beforeAll(async () => {

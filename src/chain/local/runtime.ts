@@ -1,6 +1,6 @@
-// The runtime the local chain pretends to run: finney's runtime-424 metadata (read from the shared
-// fixtures, never copied into the repo) or, where that is absent, Cacheon's built-in subset of it
-// (builtin-metadata.ts); the registry built from it and the runtime version.
+// The runtime the local chain pretends to run: finney's runtime-424 metadata, which ships with the
+// repository (data/subtensor/, public chain data), or another runtime's file where one is named;
+// the registry built from it and the runtime version.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,21 +10,15 @@ import { expandMetadata } from "@polkadot/types/metadata/decorate";
 import type { DecoratedMeta } from "@polkadot/types/metadata/decorate/types";
 import { blake2AsHex } from "@polkadot/util-crypto";
 import { SUBTENSOR_SIGNED_EXTENSIONS } from "../extensions.js";
-import { BUILTIN_METADATA_DESCRIPTION, builtinMetadata } from "./builtin-metadata.js";
 
 export const SPEC_NAME = "node-subtensor";
 export const SPEC_VERSION = 424;
 export const TRANSACTION_VERSION = 1;
 export const SS58_FORMAT = 42;
 export const METADATA_ENV = "CACHEON_SUBTENSOR_METADATA";
-/** Names the built-in metadata where a path is expected (--metadata, $CACHEON_SUBTENSOR_METADATA). */
-export const BUILTIN_METADATA = "builtin";
 const METADATA_FILE = "finney-spec424-metadata.scale";
 
 export class MetadataMissingError extends Error {}
-
-/** Which metadata the chain runs: a SCALE file, or Cacheon's built-in subset of runtime 424. */
-export type MetadataSource = { kind: "file"; path: string } | { kind: "builtin" };
 
 export interface Runtime {
   registry: TypeRegistry;
@@ -32,12 +26,11 @@ export interface Runtime {
   /** The SCALE metadata as served by state_getMetadata (magic number and version included). */
   bytes: Uint8Array;
   decorated: DecoratedMeta;
-  /** The metadata version (16 for the finney fixture). */
+  /** The metadata version (16 for finney's). */
   metadataVersion: number;
   /** `apis` of the runtime version: [blake2_64(name), version] from the metadata's runtime APIs. */
   apis: [string, number][];
-  source: MetadataSource["kind"];
-  /** One line naming the metadata in use, for people: the file, or the built-in subset. */
+  /** One line naming the metadata in use, for people. */
   description: string;
 }
 
@@ -52,44 +45,33 @@ function packageRoot(): string {
   return dir;
 }
 
-/** The metadata file to read: the explicit path, else $CACHEON_SUBTENSOR_METADATA, else the shared fixtures. */
+/** The finney runtime-424 metadata that ships with Cacheon. */
+export const FINNEY_METADATA = join(packageRoot(), "data", "subtensor", METADATA_FILE);
+
+/** The metadata file to read: the explicit path, else $CACHEON_SUBTENSOR_METADATA, else finney's. */
 export function metadataPath(explicit?: string): string {
   if (explicit) return resolve(explicit);
   const fromEnv = process.env[METADATA_ENV];
   if (fromEnv) return resolve(fromEnv);
-  return join(packageRoot(), "..", "shared", "fixtures", "subtensor", METADATA_FILE);
-}
-
-/**
- * Which metadata to run: "builtin" (explicit, else in $CACHEON_SUBTENSOR_METADATA) forces the
- * built-in subset; a path given either way is read (and must be there); otherwise the shared
- * fixture where it exists, else the built-in subset, so a fresh clone runs without ../shared.
- */
-export function metadataSource(explicit?: string): MetadataSource {
-  const named = explicit || process.env[METADATA_ENV];
-  if (named === BUILTIN_METADATA) return { kind: "builtin" };
-  const path = metadataPath(explicit);
-  return named || existsSync(path) ? { kind: "file", path } : { kind: "builtin" };
+  return FINNEY_METADATA;
 }
 
 function readMetadata(path: string): Uint8Array {
   if (!existsSync(path))
-    // A named file must be there: the built-in subset stands in only where no file was named.
     throw new MetadataMissingError(
-      `subtensor metadata not found at ${path}: put finney's runtime-424 metadata (${METADATA_FILE}) there, or point --metadata / $${METADATA_ENV} at a SCALE metadata file, or at "${BUILTIN_METADATA}" for the built-in demo metadata`,
+      `subtensor metadata not found at ${path}: point --metadata / $${METADATA_ENV} at a SCALE metadata file, or unset it for finney's (${FINNEY_METADATA})`,
     );
   return new Uint8Array(readFileSync(path));
 }
 
 const cache = new Map<string, Runtime>();
 
-/** Load (once per source) the metadata and build the registry the whole chain decodes with. */
+/** Load (once per file) the metadata and build the registry the whole chain decodes with. */
 export function loadRuntime(path?: string): Runtime {
-  const source = metadataSource(path);
-  const key = source.kind === "file" ? source.path : BUILTIN_METADATA;
+  const key = metadataPath(path);
   const cached = cache.get(key);
   if (cached) return cached;
-  const bytes = source.kind === "file" ? readMetadata(source.path) : builtinMetadata();
+  const bytes = readMetadata(key);
   const registry = new TypeRegistry();
   let metadata: Metadata;
   try {
@@ -119,11 +101,10 @@ export function loadRuntime(path?: string): Runtime {
     decorated: expandMetadata(registry, metadata),
     metadataVersion: metadata.version,
     apis,
-    source: source.kind,
     description:
-      source.kind === "file"
-        ? `runtime metadata from ${source.path}`
-        : BUILTIN_METADATA_DESCRIPTION,
+      key === FINNEY_METADATA
+        ? `finney's runtime-${SPEC_VERSION} metadata (${METADATA_FILE})`
+        : `runtime metadata from ${key}`,
   };
   cache.set(key, runtime);
   return runtime;

@@ -17,7 +17,6 @@ import {
   startLocalChain,
 } from "../../../src/chain/local/chain.js";
 import { epochIndex } from "../../../src/chain/local/epoch.js";
-import { hasMetadata } from "../fixture.js";
 import { connect, type Loose, rawRpc, sendAndInclude } from "./helpers.js";
 
 const ALICE_HEX = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
@@ -63,7 +62,6 @@ let E: Loose;
 let CALL: Loose;
 
 beforeAll(async () => {
-  if (!hasMetadata) return;
   await cryptoWaitReady();
   const keyring = new Keyring({ type: "sr25519", ss58Format: 42 });
   alice = keyring.addFromUri("//Alice");
@@ -77,12 +75,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (!hasMetadata) return;
   await api?.disconnect();
   await chain?.close();
 });
 
-describe.skipIf(!hasMetadata)("connection and storage", () => {
+describe("connection and storage", () => {
   it("serves runtime 424 with this chain's own genesis", async () => {
     expect(chain.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     expect(api.runtimeVersion.specName.toString()).toBe("node-subtensor");
@@ -152,7 +149,7 @@ describe.skipIf(!hasMetadata)("connection and storage", () => {
   });
 });
 
-describe.skipIf(!hasMetadata)("commitments", () => {
+describe("commitments", () => {
   it("stores exactly the pallet's bytes for a signed set_commitment from //Alice", async () => {
     const raw = u8aToHex(new TextEncoder().encode(REF));
     const tx = T.commitments.setCommitment(1, { fields: [{ Raw96: raw }] });
@@ -222,7 +219,7 @@ describe.skipIf(!hasMetadata)("commitments", () => {
   });
 });
 
-describe.skipIf(!hasMetadata)("set_weights", () => {
+describe("set_weights", () => {
   const setWeights = (netuid: number, uids: number[], values: number[], key: number) =>
     T.subtensorModule.setWeights(netuid, uids, values, key);
 
@@ -270,7 +267,7 @@ describe.skipIf(!hasMetadata)("set_weights", () => {
   });
 });
 
-describe.skipIf(!hasMetadata)("hash commit-reveal (subnet 2, tempo 10, reveal period 1)", () => {
+describe("hash commit-reveal (subnet 2, tempo 10, reveal period 1)", () => {
   const UIDS = [0, 1];
   const VALUES = [65535, 32768];
   const SALT = [1, 2, 3, 4, 5, 6, 7, 8];
@@ -407,7 +404,7 @@ describe.skipIf(!hasMetadata)("hash commit-reveal (subnet 2, tempo 10, reveal pe
   });
 });
 
-describe.skipIf(!hasMetadata)("pool, runtime calls and subscriptions", () => {
+describe("pool, runtime calls and subscriptions", () => {
   it("keeps a future nonce until the gap fills, then includes both in order", async () => {
     const nonce = (await CALL.accountNonceApi.accountNonce(A)).toNumber();
     const first = T.commitments.setCommitment(1, { fields: [{ Raw1: "0x31" }] });
@@ -470,7 +467,7 @@ describe.skipIf(!hasMetadata)("pool, runtime calls and subscriptions", () => {
   });
 });
 
-describe.skipIf(!hasMetadata)("events and restart", () => {
+describe("events and restart", () => {
   it("decodes System.Events at a block: ExtrinsicFailed carries DispatchError::Module", async () => {
     const result = await sendAndInclude(
       api,

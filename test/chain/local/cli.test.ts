@@ -11,7 +11,6 @@ import { Storage } from "../../../src/chain/local/storage.js";
 import { registerChainLocal } from "../../../src/cli/chain-local.js";
 import { cliEntry } from "../../../src/cli/entry.js";
 import { CliError } from "../../../src/cli/errors.js";
-import { hasMetadata } from "../fixture.js";
 import { rawRpc } from "./helpers.js";
 
 async function run(args: string[]): Promise<unknown> {
@@ -32,39 +31,36 @@ afterAll(async () => {
 });
 
 describe("cacheon chain local", () => {
-  it.skipIf(!hasMetadata)(
-    "prints its URL, serves RPC with the given genesis, and exits 0 on SIGTERM",
-    async () => {
-      const genesis = join(dir, "genesis.json");
-      await writeFile(genesis, JSON.stringify({ subnets: [{ netuid: 7, tempo: 99 }] }));
-      const child = spawn(
-        process.execPath,
-        [cliEntry(), "chain", "local", "--port", "0", "--block-ms", "50", "--genesis", genesis],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d) => {
-          out += d;
-          const m = /^cacheon local chain listening on (ws:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
-          if (m?.[1]) resolve(m[1]);
-        });
-        child.once("exit", () => reject(new Error(`exited before listening: ${out}`)));
+  it("prints its URL, serves RPC with the given genesis, and exits 0 on SIGTERM", async () => {
+    const genesis = join(dir, "genesis.json");
+    await writeFile(genesis, JSON.stringify({ subnets: [{ netuid: 7, tempo: 99 }] }));
+    const child = spawn(
+      process.execPath,
+      [cliEntry(), "chain", "local", "--port", "0", "--block-ms", "50", "--genesis", genesis],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += d;
+        const m = /^cacheon local chain listening on (ws:\/\/127\.0\.0\.1:\d+)\n/.exec(out);
+        if (m?.[1]) resolve(m[1]);
       });
-      expect(await rawRpc(url, "system_properties", [])).toMatchObject({
-        result: { ss58Format: 42, tokenDecimals: 9, tokenSymbol: "TAO" },
-      });
-      const tempoKey = new Storage(loadRuntime(), new Map()).key("subtensorModule", "tempo", [7]);
-      expect(await rawRpc(url, "state_getStorage", [tempoKey])).toMatchObject({ result: "0x6300" });
-      // Blocks come on their own every 50 ms.
-      await new Promise((r) => setTimeout(r, 300));
-      const head = (await rawRpc(url, "chain_getHeader", [])) as { result: { number: string } };
-      expect(Number.parseInt(head.result.number, 16)).toBeGreaterThan(0);
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
-    },
-  );
+      child.once("exit", () => reject(new Error(`exited before listening: ${out}`)));
+    });
+    expect(await rawRpc(url, "system_properties", [])).toMatchObject({
+      result: { ss58Format: 42, tokenDecimals: 9, tokenSymbol: "TAO" },
+    });
+    const tempoKey = new Storage(loadRuntime(), new Map()).key("subtensorModule", "tempo", [7]);
+    expect(await rawRpc(url, "state_getStorage", [tempoKey])).toMatchObject({ result: "0x6300" });
+    // Blocks come on their own every 50 ms.
+    await new Promise((r) => setTimeout(r, 300));
+    const head = (await rawRpc(url, "chain_getHeader", [])) as { result: { number: string } };
+    expect(Number.parseInt(head.result.number, 16)).toBeGreaterThan(0);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
 
   it("refuses bad options with one line", async () => {
     const badGenesis = join(dir, "bad.json");

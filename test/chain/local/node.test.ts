@@ -15,7 +15,6 @@ import {
   TRANSACTION_VERSION,
 } from "../../../src/chain/local/runtime.js";
 import { Storage } from "../../../src/chain/local/storage.js";
-import { hasMetadata } from "../fixture.js";
 import type { Loose } from "./helpers.js";
 
 const { alice: A, bob: B, charlie: C } = DEV_ADDRESSES;
@@ -24,7 +23,6 @@ let alice: KeyringPair;
 let tx: Loose;
 
 beforeAll(async () => {
-  if (!hasMetadata) return;
   await cryptoWaitReady();
   runtime = loadRuntime();
   tx = runtime.decorated.tx;
@@ -70,7 +68,7 @@ function apply(node: ChainNode, call: Call): string | null {
   return null;
 }
 
-describe.skipIf(!hasMetadata)("dispatch errors not reached through the api tests", () => {
+describe("dispatch errors not reached through the api tests", () => {
   it("set_weights: length, min weights, max weight", () => {
     const node = newNode({ commitRevealWeightsEnabled: false, weightsSetRateLimit: 0 });
     expect(apply(node, tx.subtensorModule.setWeights(1, [0, 1, 2, 0], [1, 1, 1, 1], 0))).toBe(
