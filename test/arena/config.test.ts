@@ -75,7 +75,7 @@ describe("arena presets", () => {
     expect(promptsPerServer(a)).toBe(16 + 32 + 5 * (32 + 512));
   });
 
-  it("local has the same phases and rules with small counts", () => {
+  it("local has the same phases and rules with small counts and fewer trials", () => {
     const v1 = loadArena("v1");
     const local = loadArena("local");
     expect(local.name).toBe("local");
@@ -88,9 +88,10 @@ describe("arena presets", () => {
       v1.workload.ttftPhase,
       v1.workload.tpsPhase,
     ]);
-    expect(local.workload.trials).toBe(v1.workload.trials);
+    expect(local.workload.trials).toBe(3);
+    expect(local.workload.trials % 2).toBe(1); // an odd count: the median is one trial's
     expect(local.workload.gate).toMatchObject({ requests: 8, concurrency: 8, maxTokens: 32 });
-    expect(promptsPerServer(local)).toBe(4 + 8 + 5 * (24 + 192));
+    expect(promptsPerServer(local)).toBe(4 + 8 + 3 * (12 + 96));
     expect(promptsPerServer(local)).toBeLessThan(promptsPerServer(v1));
   });
 
@@ -105,7 +106,7 @@ describe("arena presets", () => {
     expect(sessionSlots(local).map((s) => `${s.key}:${s.count}`)).toEqual([
       "warmup:4",
       "gate:8",
-      ...[1, 2, 3, 4, 5].flatMap((t) => [`latency.${t}:24`, `throughput.${t}:192`]),
+      ...[1, 2, 3].flatMap((t) => [`latency.${t}:12`, `throughput.${t}:96`]),
     ]);
   });
 
