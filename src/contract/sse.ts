@@ -1,7 +1,9 @@
 // Incremental Server-Sent Events parser (WHATWG "event stream interpretation"). Bytes may arrive
 // split anywhere (inside a UTF-8 character, between CR and LF, mid-field); several events may share
 // one read. Lines starting with ':' are comments (keep-alives). An unterminated event at the end of
-// the stream is not dispatched; `end()` reports it so the caller can name a cut stream.
+// the stream is not dispatched; `end()` reports it so the caller can name a cut stream. Work is
+// linear in the bytes fed, however the reads split the lines; optional caps on the bytes of a line
+// and of an event bound what one stream can make the parser hold.
 
 export interface SseEvent {
   /** The `data:` lines of the event joined with "\n". */
@@ -16,21 +18,62 @@ export interface SseEnd {
   truncated: boolean;
 }
 
+export interface SseLimits {
+  /** Bytes of one line, its terminator excluded (default: none). */
+  maxLineBytes?: number;
+  /** Bytes of one event's data: its `data:` values joined with "\n" (default: none). */
+  maxEventBytes?: number;
+}
+
+/** A line or an event went past its cap: the parser takes no more input. */
+export class SseTooLarge extends Error {
+  constructor(
+    readonly what: "line" | "event",
+    readonly limit: number,
+  ) {
+    super(`an SSE ${what} is over the ${limit}-byte cap`);
+  }
+}
+
+const LF = 10;
+
 export class SseParser {
   /** Bytes of a UTF-8 character cut by the end of the previous read. */
   private partial: Uint8Array | null = null;
   /** Nothing decoded yet: a leading BOM is still to be dropped. */
   private atStart = true;
-  private buffer = "";
+  /**
+   * The pieces of a line that no read has ended yet, one per read, and their UTF-8 bytes. Only a
+   * read's own text is scanned for line breaks and the pieces are joined once, when the line ends,
+   * so a line that arrives in many reads costs time linear in its length.
+   */
+  private pending: string[] = [];
+  private pendingBytes = 0;
   /** The previous read ended in CR, so a leading LF in the next one belongs to that line break. */
   private skipLeadingLf = false;
   private data: string[] = [];
+  /** UTF-8 bytes of `data` joined with "\n". */
+  private dataBytes = 0;
   private eventType: string | undefined;
   private lastId: string | undefined;
   private sawField = false;
+  private failure: SseTooLarge | null = null;
+  private readonly maxLine: number;
+  private readonly maxEvent: number;
+  /** Characters scanned for line breaks or copied to join a line: linear in the input (tests). */
+  scanned = 0;
 
-  /** Feeds one read; returns the events it completed, in order. */
+  constructor(limits: SseLimits = {}) {
+    this.maxLine = limits.maxLineBytes ?? Number.POSITIVE_INFINITY;
+    this.maxEvent = limits.maxEventBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * Feeds one read; returns the events it completed, in order. Throws SseTooLarge once a line or
+   * an event is past its cap (and on every later call).
+   */
   push(chunk: Uint8Array | string): SseEvent[] {
+    if (this.failure) throw this.failure;
     let text = typeof chunk === "string" ? chunk : this.decode(chunk);
     if (this.atStart && text.length > 0) {
       this.atStart = false;
@@ -39,46 +82,70 @@ export class SseParser {
     // An empty read (or one that only holds part of a UTF-8 character) says nothing about the LF.
     if (this.skipLeadingLf && text.length > 0) {
       this.skipLeadingLf = false;
-      if (text.charCodeAt(0) === 10) text = text.slice(1);
+      if (text.charCodeAt(0) === LF) text = text.slice(1);
     }
-    const buf = this.buffer.length > 0 ? this.buffer + text : text;
+    const len = text.length;
+    this.scanned += len;
     const events: SseEvent[] = [];
-    const hasCr = buf.indexOf("\r") !== -1;
+    // The next LF and CR at or after `start` (-1: none left); each search moves forward only.
+    let lf = text.indexOf("\n");
+    let cr = text.indexOf("\r");
     let start = 0;
     for (;;) {
       let end: number;
       let next: number;
-      if (!hasCr) {
-        end = buf.indexOf("\n", start);
-        if (end === -1) break;
-        next = end + 1;
-      } else {
-        end = -1;
-        for (let i = start; i < buf.length; i++) {
-          const c = buf.charCodeAt(i);
-          if (c === 10 || c === 13) {
-            end = i;
-            break;
-          }
-        }
-        if (end === -1) break;
-        if (buf.charCodeAt(end) === 13) {
-          if (end + 1 === buf.length) {
-            this.skipLeadingLf = true;
-            next = end + 1;
-          } else {
-            next = buf.charCodeAt(end + 1) === 10 ? end + 2 : end + 1;
-          }
+      if (lf !== -1 && (cr === -1 || lf < cr)) {
+        end = lf;
+        next = lf + 1;
+      } else if (cr !== -1) {
+        end = cr;
+        if (cr + 1 === len) {
+          this.skipLeadingLf = true;
+          next = len;
         } else {
-          next = end + 1;
+          next = text.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
         }
+      } else {
+        break;
       }
-      const ev = this.line(buf.slice(start, end));
+      let line: string;
+      if (this.pending.length > 0) {
+        this.pending.push(text.slice(start, end));
+        this.pendingBytes += Buffer.byteLength(this.pending[this.pending.length - 1] as string);
+        this.checkLine(this.pendingBytes);
+        line = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join("");
+        this.scanned += line.length;
+        this.pending = [];
+        this.pendingBytes = 0;
+      } else {
+        line = text.slice(start, end);
+        // A UTF-16 unit is at most 3 UTF-8 bytes: count bytes only for a line that could be over.
+        if (line.length * 3 > this.maxLine) this.checkLine(Buffer.byteLength(line));
+      }
+      const ev = this.line(line);
       if (ev) events.push(ev);
       start = next;
+      if (lf !== -1 && lf < start) lf = text.indexOf("\n", start);
+      if (cr !== -1 && cr < start) cr = text.indexOf("\r", start);
     }
-    this.buffer = start === 0 ? buf : buf.slice(start);
+    if (start < len) {
+      const rest = start === 0 ? text : text.slice(start);
+      this.pending.push(rest);
+      this.pendingBytes += Buffer.byteLength(rest);
+      this.checkLine(this.pendingBytes);
+    }
     return events;
+  }
+
+  private checkLine(bytes: number): void {
+    if (bytes > this.maxLine) this.fail("line", this.maxLine);
+  }
+
+  private fail(what: "line" | "event", limit: number): never {
+    this.failure = new SseTooLarge(what, limit);
+    this.pending = [];
+    this.data = [];
+    throw this.failure;
   }
 
   /**
@@ -111,11 +178,12 @@ export class SseParser {
 
   /** Ends the stream and reports whether an event (or a character) was left unterminated. */
   end(): SseEnd {
-    const rest = this.buffer;
-    const truncated = rest.length > 0 || this.sawField || this.partial !== null;
+    const truncated = this.pending.length > 0 || this.sawField || this.partial !== null;
     this.partial = null;
-    this.buffer = "";
+    this.pending = [];
+    this.pendingBytes = 0;
     this.data = [];
+    this.dataBytes = 0;
     this.sawField = false;
     return { truncated };
   }
@@ -134,10 +202,14 @@ export class SseParser {
       value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
     }
     switch (field) {
-      case "data":
+      case "data": {
+        const bytes = this.dataBytes + (this.data.length > 0 ? 1 : 0) + Buffer.byteLength(value);
+        if (bytes > this.maxEvent) this.fail("event", this.maxEvent);
         this.data.push(value);
+        this.dataBytes = bytes;
         this.sawField = true;
         break;
+      }
       case "event":
         this.eventType = value;
         this.sawField = true;
@@ -164,6 +236,7 @@ export class SseParser {
     if (this.eventType !== undefined) ev.event = this.eventType;
     if (this.lastId !== undefined) ev.id = this.lastId;
     this.data = [];
+    this.dataBytes = 0;
     this.eventType = undefined;
     return ev;
   }

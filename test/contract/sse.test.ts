@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type SseEvent, SseParser } from "../../src/contract/sse.js";
+import { type SseEvent, type SseLimits, SseParser, SseTooLarge } from "../../src/contract/sse.js";
 
 const enc = new TextEncoder();
 
@@ -222,5 +222,161 @@ describe("SseParser", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+/** The events of `bytes` fed at `cuts`, or the cap that stopped the parser. */
+function outcome(bytes: Uint8Array, cuts: number[], limits: SseLimits) {
+  const p = new SseParser(limits);
+  const events: SseEvent[] = [];
+  let prev = 0;
+  try {
+    for (const c of [...cuts, bytes.length].sort((a, b) => a - b)) {
+      events.push(...p.push(bytes.subarray(prev, c)));
+      prev = c;
+    }
+    return { events, truncated: p.end().truncated };
+  } catch (err) {
+    if (!(err instanceof SseTooLarge)) throw err;
+    return { tooLarge: err.what, limit: err.limit };
+  }
+}
+
+describe("SseParser on long lines (linear work)", () => {
+  const KiB = 1024;
+  const MiB = 1024 * KiB;
+
+  /** Feeds `data: xxx…` (n bytes of x) in `size`-byte reads, then a blank line; returns the parser. */
+  function feedLongLine(n: number, size: number) {
+    const p = new SseParser();
+    const piece = Buffer.alloc(size, "x");
+    const events: SseEvent[] = [...p.push("data: ")];
+    for (let sent = 0; sent < n; sent += size)
+      events.push(...p.push(piece.subarray(0, Math.min(size, n - sent))));
+    events.push(...p.push("\n\n"));
+    return { p, events };
+  }
+
+  it("scans and copies each character a bounded number of times, however small the reads", () => {
+    const one = feedLongLine(1 * MiB, 1 * KiB);
+    const two = feedLongLine(2 * MiB, 1 * KiB);
+    expect(one.events).toHaveLength(1);
+    expect(one.events[0]?.data.length).toBe(1 * MiB);
+    expect(two.events[0]?.data.length).toBe(2 * MiB);
+    // Each character is scanned once and copied once when the line is joined.
+    expect(one.p.scanned).toBeLessThanOrEqual(2 * (1 * MiB + 16));
+    expect(two.p.scanned).toBeLessThanOrEqual(2 * (2 * MiB + 16));
+    const ratio = two.p.scanned / one.p.scanned;
+    expect(ratio).toBeGreaterThan(1.9);
+    expect(ratio).toBeLessThan(2.1);
+    // Reads 16 times smaller do no more work.
+    expect(feedLongLine(1 * MiB, 64).p.scanned).toBe(one.p.scanned);
+  });
+
+  it("parses a 32 MiB line sent in 16 KiB reads in seconds (a re-scanning parser takes minutes)", () => {
+    const t0 = performance.now();
+    const { events } = feedLongLine(32 * MiB, 16 * KiB);
+    const ms = performance.now() - t0;
+    expect(events[0]?.data.length).toBe(32 * MiB);
+    // Linear: about 0.1 s here. Re-scanning the pending line on every read is ~2048 × 16 MiB of
+    // work on average (tens of seconds); the bound is loose so a loaded machine does not flake.
+    expect(ms).toBeLessThan(8_000);
+  });
+
+  // Property: with lines long enough to span many reads, multi-byte characters and every line
+  // ending, the events (and the truncation report) do not depend on where the reads are cut.
+  const longValue = fc
+    .array(fc.constantFrom("a", "é", "中", "😀", " ", ":", "{"), { maxLength: 3000 })
+    .map((cs) => cs.join(""));
+  const lineArb = fc.oneof(
+    longValue.map((v) => `data: ${v}`),
+    longValue.map((v) => `:${v}`),
+    longValue.map((v) => `event: x${v}`),
+    fc.constant(""),
+  );
+  const endingArb = fc.constantFrom("\n", "\r\n", "\r");
+  const streamArb = fc
+    .array(fc.tuple(lineArb, endingArb), { minLength: 1, maxLength: 12 })
+    .chain((lines) =>
+      fc.tuple(fc.constant(lines), fc.boolean(), fc.option(longValue, { nil: undefined })),
+    )
+    .map(([lines, bom, tail]) => {
+      const body = lines.map(([l, e]) => l + e).join("");
+      return enc.encode(`${bom ? "\ufeff" : ""}${body}${tail ?? ""}`);
+    });
+
+  it("property: long lines parse the same whatever the reads, and the work stays linear", () => {
+    fc.assert(
+      fc.property(streamArb, fc.array(fc.nat(), { maxLength: 40 }), (bytes, rawCuts) => {
+        const cuts = rawCuts.map((c) => c % (bytes.length + 1));
+        const whole = outcome(bytes, [], {});
+        const split = outcome(bytes, cuts, {});
+        expect(split).toEqual(whole);
+        const p = new SseParser();
+        let prev = 0;
+        for (const c of [...cuts, bytes.length].sort((a, b) => a - b)) {
+          p.push(bytes.subarray(prev, c));
+          prev = c;
+        }
+        // A UTF-16 unit is at least one byte: scanning plus one join per line.
+        expect(p.scanned).toBeLessThanOrEqual(2 * bytes.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("property: whether a line or event cap stops the stream does not depend on the reads", () => {
+    fc.assert(
+      fc.property(
+        streamArb,
+        fc.array(fc.nat(), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 6000 }),
+        fc.integer({ min: 1, max: 9000 }),
+        (bytes, rawCuts, maxLineBytes, maxEventBytes) => {
+          const cuts = rawCuts.map((c) => c % (bytes.length + 1));
+          const limits = { maxLineBytes, maxEventBytes };
+          expect(outcome(bytes, cuts, limits)).toEqual(outcome(bytes, [], limits));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("SseParser caps", () => {
+  it("stops an unterminated line as soon as its bytes pass the line cap, read by read", () => {
+    const p = new SseParser({ maxLineBytes: 64 * 1024 });
+    const piece = "x".repeat(1024);
+    let pushes = 0;
+    expect(() => {
+      for (; pushes < 1000; pushes++) p.push(piece);
+    }).toThrow(SseTooLarge);
+    // 64 reads reach the cap exactly; the 65th (index 64) passes it.
+    expect(pushes).toBe(64);
+    expect(() => p.push("\n\n")).toThrow(/line is over the 65536-byte cap/);
+  });
+
+  it("counts a line's UTF-8 bytes, not its characters", () => {
+    const limits = { maxLineBytes: 2000 };
+    expect(new SseParser(limits).push(`data: ${"é".repeat(997)}\n\n`)).toHaveLength(1);
+    expect(() => new SseParser(limits).push(`data: ${"é".repeat(998)}\n\n`)).toThrow(SseTooLarge);
+    // Comment lines count too: they are kept until they end.
+    expect(() => new SseParser(limits).push(`:${"x".repeat(2000)}\n`)).toThrow(SseTooLarge);
+  });
+
+  it("stops endless data lines at the event cap, and counts each event afresh", () => {
+    const limits = { maxLineBytes: 1024, maxEventBytes: 8 * 1024 };
+    const line = `data: ${"y".repeat(99)}\n`; // 100 bytes of data per line, "\n" between them
+    const ok = new SseParser(limits);
+    // 81 lines: 81 × 99 + 80 = 8099 bytes of data; then a blank line; a hundred such events.
+    for (let i = 0; i < 100; i++) expect(ok.push(`${line.repeat(81)}\n`)).toHaveLength(1);
+    const endless = new SseParser(limits);
+    let lines = 0;
+    expect(() => {
+      for (; lines < 10_000; lines++) endless.push(line);
+    }).toThrow(/event is over the 8192-byte cap/);
+    // 81 lines fit (8099 bytes); the 82nd (index 81) makes 8199.
+    expect(lines).toBe(81);
+    expect(() => endless.push("\n")).toThrow(SseTooLarge);
   });
 });
