@@ -48,12 +48,15 @@ export class SseParser {
    * so a line that arrives in many reads costs time linear in its length.
    */
   private pending: string[] = [];
+  /** UTF-8 bytes of `pending`: an upper bound (3 per UTF-16 unit) until that could pass the cap. */
   private pendingBytes = 0;
+  private pendingExact = false;
   /** The previous read ended in CR, so a leading LF in the next one belongs to that line break. */
   private skipLeadingLf = false;
   private data: string[] = [];
-  /** UTF-8 bytes of `data` joined with "\n". */
+  /** UTF-8 bytes of `data` joined with "\n", counted like `pendingBytes`. */
   private dataBytes = 0;
+  private dataExact = false;
   private eventType: string | undefined;
   private lastId: string | undefined;
   private sawField = false;
@@ -110,13 +113,12 @@ export class SseParser {
       }
       let line: string;
       if (this.pending.length > 0) {
-        this.pending.push(text.slice(start, end));
-        this.pendingBytes += Buffer.byteLength(this.pending[this.pending.length - 1] as string);
-        this.checkLine(this.pendingBytes);
+        this.addPending(text.slice(start, end));
         line = this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join("");
         this.scanned += line.length;
         this.pending = [];
         this.pendingBytes = 0;
+        this.pendingExact = false;
       } else {
         line = text.slice(start, end);
         // A UTF-16 unit is at most 3 UTF-8 bytes: count bytes only for a line that could be over.
@@ -129,12 +131,25 @@ export class SseParser {
       if (cr !== -1 && cr < start) cr = text.indexOf("\r", start);
     }
     if (start < len) {
-      const rest = start === 0 ? text : text.slice(start);
-      this.pending.push(rest);
-      this.pendingBytes += Buffer.byteLength(rest);
-      this.checkLine(this.pendingBytes);
+      this.addPending(start === 0 ? text : text.slice(start));
     }
     return events;
+  }
+
+  /** Adds a piece of the line that is still open, and checks the line cap. */
+  private addPending(piece: string): void {
+    this.pending.push(piece);
+    if (this.pendingExact) {
+      this.pendingBytes += Buffer.byteLength(piece);
+    } else {
+      this.pendingBytes += piece.length * 3;
+      if (this.pendingBytes <= this.maxLine) return;
+      // It could be over: count exactly, once, and from now on piece by piece.
+      this.pendingExact = true;
+      this.pendingBytes = 0;
+      for (const p of this.pending) this.pendingBytes += Buffer.byteLength(p);
+    }
+    this.checkLine(this.pendingBytes);
   }
 
   private checkLine(bytes: number): void {
@@ -182,8 +197,10 @@ export class SseParser {
     this.partial = null;
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingExact = false;
     this.data = [];
     this.dataBytes = 0;
+    this.dataExact = false;
     this.sawField = false;
     return { truncated };
   }
@@ -202,14 +219,11 @@ export class SseParser {
       value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
     }
     switch (field) {
-      case "data": {
-        const bytes = this.dataBytes + (this.data.length > 0 ? 1 : 0) + Buffer.byteLength(value);
-        if (bytes > this.maxEvent) this.fail("event", this.maxEvent);
+      case "data":
         this.data.push(value);
-        this.dataBytes = bytes;
+        this.countData(value);
         this.sawField = true;
         break;
-      }
       case "event":
         this.eventType = value;
         this.sawField = true;
@@ -237,7 +251,23 @@ export class SseParser {
     if (this.lastId !== undefined) ev.id = this.lastId;
     this.data = [];
     this.dataBytes = 0;
+    this.dataExact = false;
     this.eventType = undefined;
     return ev;
+  }
+
+  /** Counts a data value just added (and the "\n" joining it), and checks the event cap. */
+  private countData(value: string): void {
+    const sep = this.data.length > 1 ? 1 : 0;
+    if (this.dataExact) {
+      this.dataBytes += sep + Buffer.byteLength(value);
+    } else {
+      this.dataBytes += sep + value.length * 3;
+      if (this.dataBytes <= this.maxEvent) return;
+      this.dataExact = true;
+      this.dataBytes = this.data.length - 1;
+      for (const d of this.data) this.dataBytes += Buffer.byteLength(d);
+    }
+    if (this.dataBytes > this.maxEvent) this.fail("event", this.maxEvent);
   }
 }
