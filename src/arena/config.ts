@@ -3,6 +3,7 @@
 // rules. The schema's defaults are the V1 values for everything DESIGN §2 fixes; the workload has no
 // default and comes from a preset (presets.ts) or a file (load.ts).
 import { z } from "zod";
+import { honestResponseBytes, ResponseLimitsSchema } from "../contract/limits.js";
 import { GateThresholdsSchema } from "../gate/schema.js";
 import type { PromptLength } from "../harness/prompts.js";
 import { PhaseSchema, WarmupSchema, WorkloadSchema } from "../harness/workload.js";
@@ -151,6 +152,8 @@ export const ArenaSchema = z
     // builds its own kernels at start, while still bounding the GPU time a server that never comes
     // up can waste.
     startupTimeoutMs: Ms.default(20 * 60_000),
+    /** Caps on what a server may send: a response, an SSE line or event, a /health body. */
+    limits: ResponseLimitsSchema.prefault({}),
     workload: ArenaWorkloadSchema,
     gate: GateThresholdsSchema.prefault({}),
     king: KingSchema.prefault({}),
@@ -170,6 +173,22 @@ export const ArenaSchema = z
           code: "custom",
           path: ["baseline", "args"],
           message: `${flag} must be "${value}" (${what}), got ${got === undefined ? "nothing" : `"${got}"`}`,
+        });
+    }
+    // A response cap an honest server could exceed would fail it: every slot must fit.
+    const w = a.workload;
+    const slots: [string, number, number][] = [
+      ["warmup", w.warmup.maxTokens, 5],
+      ["gate", w.gate.maxTokens, w.gate.topLogprobs],
+      ...w.phases.map((p): [string, number, number] => [p.name, p.maxTokens, p.topLogprobs]),
+    ];
+    for (const [name, maxTokens, top] of slots) {
+      const need = honestResponseBytes(maxTokens, top);
+      if (need > a.limits.maxResponseBytes)
+        ctx.addIssue({
+          code: "custom",
+          path: ["limits", "maxResponseBytes"],
+          message: `must be at least ${need} for ${name} (${maxTokens} tokens at top_logprobs ${top}), got ${a.limits.maxResponseBytes}`,
         });
     }
   });

@@ -185,7 +185,12 @@ async function contractStep(
       say(`0. Image: ${candidate.image}, pulled and started as a validator's pod does`);
       try {
         server = await runtime.start(candidate, { arena, onStatus: (l) => say(`   ${l}`) });
-        const waited = await waitForHealth(server, arena.startupTimeoutMs);
+        const waited = await waitForHealth(
+          server,
+          arena.startupTimeoutMs,
+          undefined,
+          arena.limits.maxInfoBodyBytes,
+        );
         say(`   PASS  healthy after ${(waited / 1000).toFixed(1)} s at ${server.origin}`);
       } catch (err) {
         say(`   FAIL  ${(err as Error).message}`);
@@ -204,6 +209,7 @@ async function contractStep(
     const contract = await checkContract({
       endpoint,
       timeoutMs: 60_000,
+      limits: arena.limits,
       onResult: (r: ProbeResult) =>
         say(`   ${r.passed ? "PASS" : "FAIL"}  ${r.id.padEnd(13)} ${r.title}`),
     });

@@ -1,12 +1,17 @@
 // Small HTTP helpers for the contract probes: every call has a deadline and returns a value or a
-// one-line reason; nothing a server sends makes them throw.
+// one-line reason; nothing a server sends makes them throw. A body is read only up to its cap: past
+// it the connection is closed and the call fails with `tooLarge` set, so memory stays bounded.
 import { type Dispatcher, getGlobalDispatcher, request } from "undici";
 import type { z } from "zod";
+import { DEFAULT_RESPONSE_LIMITS, formatBytes } from "./limits.js";
 
-/** `unreachable` is set when no HTTP answer came at all (as opposed to a bad one). */
+/**
+ * `unreachable` is set when no HTTP answer came at all (as opposed to a bad one); `tooLarge` when
+ * the body went past its cap.
+ */
 export type Fetched<T> =
   | { ok: true; status: number; value: T }
-  | { ok: false; reason: string; unreachable?: boolean };
+  | { ok: false; reason: string; unreachable?: boolean; tooLarge?: boolean };
 
 /** A transport error as a person would say it. */
 export function describeNetworkError(err: unknown): string {
@@ -34,6 +39,10 @@ interface Init {
   method?: "GET" | "POST";
   body?: unknown;
   timeoutMs: number;
+  /** Cap on the body's bytes (default: DEFAULT_RESPONSE_LIMITS.maxInfoBodyBytes). */
+  maxBytes?: number;
+  /** The arena setting the cap comes from, for the reason (default: limits.maxInfoBodyBytes). */
+  capName?: string;
 }
 
 /** The response body as text when the status is 200. */
@@ -56,12 +65,28 @@ export async function fetchText(
   } catch (err) {
     return { ok: false, reason: describeNetworkError(err), unreachable: true };
   }
-  let text: string;
+  const maxBytes = init.maxBytes ?? DEFAULT_RESPONSE_LIMITS.maxInfoBodyBytes;
+  const parts: Buffer[] = [];
+  let bytes = 0;
   try {
-    text = await res.body.text();
+    for await (const part of res.body) {
+      bytes += (part as Buffer).length;
+      if (bytes > maxBytes) {
+        res.body.destroy();
+        const cap = init.capName ?? "limits.maxInfoBodyBytes";
+        return {
+          ok: false,
+          tooLarge: true,
+          reason: `HTTP ${res.statusCode} with a body over the ${formatBytes(maxBytes)} cap (${cap})`,
+        };
+      }
+      parts.push(part as Buffer);
+    }
   } catch (err) {
     return { ok: false, reason: `body could not be read: ${(err as Error).message}` };
   }
+  // As undici's body.text(): UTF-8, a leading BOM dropped.
+  const text = new TextDecoder().decode(Buffer.concat(parts, bytes));
   if (res.statusCode !== 200) {
     return { ok: false, reason: `HTTP ${res.statusCode}: ${text.slice(0, 200)}` };
   }

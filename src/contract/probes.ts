@@ -4,6 +4,7 @@
 import { Agent } from "undici";
 import { type StreamResult, streamChat } from "../harness/client.js";
 import { fetchJson, fetchText } from "./http.js";
+import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from "./limits.js";
 import {
   type ChatCompletionRequest,
   ChatCompletionResponseSchema,
@@ -48,6 +49,8 @@ export interface ContractCheckOptions {
   model?: string;
   /** Deadline of each probe request. */
   timeoutMs?: number;
+  /** Caps on what the server may send (default: DEFAULT_RESPONSE_LIMITS, the arena's defaults). */
+  limits?: ResponseLimits;
   onResult?: (r: ProbeResult) => void;
 }
 
@@ -65,6 +68,8 @@ function check(cond: boolean, message: string): asserts cond {
 export async function checkContract(opts: ContractCheckOptions): Promise<ContractReport> {
   const origin = opts.endpoint.replace(/\/+$/, "");
   const timeoutMs = opts.timeoutMs ?? 60_000;
+  const limits = opts.limits ?? DEFAULT_RESPONSE_LIMITS;
+  const info = { timeoutMs, maxBytes: limits.maxInfoBodyBytes };
   const dispatcher = new Agent({ connections: 4 });
   const results: ProbeResult[] = [];
   let model = opts.model ?? null;
@@ -85,6 +90,7 @@ export async function checkContract(opts: ContractCheckOptions): Promise<Contrac
       dispatcher,
       origin,
       deadlineMs: timeoutMs,
+      limits,
       body: { model: model ?? "", messages: PROMPT, temperature: 0, ...body },
     });
   const nonStream = (body: Partial<ChatCompletionRequest>) =>
@@ -94,6 +100,8 @@ export async function checkContract(opts: ContractCheckOptions): Promise<Contrac
       {
         method: "POST",
         timeoutMs,
+        maxBytes: limits.maxResponseBytes,
+        capName: "limits.maxResponseBytes",
         body: { model, messages: PROMPT, temperature: 0, stream: false, ...body },
       },
       dispatcher,
@@ -102,18 +110,13 @@ export async function checkContract(opts: ContractCheckOptions): Promise<Contrac
   try {
     await run("health", async () => {
       // vLLM answers /health with an empty body: only the status matters.
-      const res = await fetchText(`${origin}/health`, { timeoutMs }, dispatcher);
+      const res = await fetchText(`${origin}/health`, info, dispatcher);
       check(res.ok, res.ok ? "" : res.reason);
       return "200";
     });
 
     await run("models", async () => {
-      const res = await fetchJson(
-        `${origin}/v1/models`,
-        ModelListSchema,
-        { timeoutMs },
-        dispatcher,
-      );
+      const res = await fetchJson(`${origin}/v1/models`, ModelListSchema, info, dispatcher);
       check(res.ok, res.ok ? "" : res.reason);
       const ids = res.value.data.map((m) => m.id);
       check(ids.length > 0, "the model list is empty");
@@ -229,6 +232,7 @@ export async function checkContract(opts: ContractCheckOptions): Promise<Contrac
         dispatcher,
         origin,
         deadlineMs: timeoutMs,
+        limits,
         body: {
           model: model ?? "",
           messages: PROMPT,

@@ -2,6 +2,7 @@
 // the generated text, the logprobs entries, the finish reason and the usage. A contract violation
 // is an error with a kind, so a caller can record why a stream was rejected.
 
+import { formatBytes } from "./limits.js";
 import {
   type ChatCompletionChunk,
   ChatCompletionChunkSchema,
@@ -9,7 +10,7 @@ import {
   type TokenLogprob,
   type Usage,
 } from "./schemas.js";
-import { SseParser } from "./sse.js";
+import { SseParser, SseTooLarge } from "./sse.js";
 
 export type StreamFailureKind =
   | "bad_json"
@@ -17,7 +18,8 @@ export type StreamFailureKind =
   | "error_event"
   | "after_done"
   | "truncated"
-  | "missing_done";
+  | "missing_done"
+  | "too_large";
 
 export class StreamError extends Error {
   constructor(
@@ -40,8 +42,14 @@ function isErrorEvent(v: unknown): boolean {
   return typeof v === "object" && v !== null && "error" in v;
 }
 
+/** Caps on one SSE line and one event's data, in bytes (src/contract/limits.ts). */
+export interface StreamLimits {
+  maxSseLineBytes: number;
+  maxSseEventBytes: number;
+}
+
 export class ChatStreamReader {
-  private readonly parser = new SseParser();
+  private readonly parser: SseParser;
   text = "";
   /**
    * Every read of the body, kept so that `logprobs` can be parsed when first asked for, after the
@@ -62,6 +70,14 @@ export class ChatStreamReader {
   done = false;
   events = 0;
 
+  constructor(limits?: StreamLimits) {
+    this.parser = new SseParser(
+      limits
+        ? { maxLineBytes: limits.maxSseLineBytes, maxEventBytes: limits.maxSseEventBytes }
+        : {},
+    );
+  }
+
   /**
    * Feeds one read of the body. Returns how much generated text and how many tokens it carried, so
    * the caller can time the first non-empty token. Throws StreamError on a contract violation.
@@ -70,7 +86,7 @@ export class ChatStreamReader {
     let text = "";
     let tokens = 0;
     this.reads.push(chunk);
-    for (const ev of this.parser.push(chunk)) {
+    for (const ev of this.parseRead(chunk)) {
       this.events++;
       if (this.done) throw new StreamError("after_done", "data after [DONE]");
       if (ev.data === "[DONE]") {
@@ -112,10 +128,24 @@ export class ChatStreamReader {
     return { text, tokens };
   }
 
+  private parseRead(chunk: Uint8Array | string) {
+    try {
+      return this.parser.push(chunk);
+    } catch (err) {
+      if (!(err instanceof SseTooLarge)) throw err;
+      const cap = err.what === "line" ? "limits.maxSseLineBytes" : "limits.maxSseEventBytes";
+      throw new StreamError(
+        "too_large",
+        `an SSE ${err.what} is over the ${formatBytes(err.limit)} cap (${cap})`,
+      );
+    }
+  }
+
   /** Every `logprobs.content` entry so far, in order (each event was validated when it came). */
   get logprobs(): TokenLogprob[] {
     if (this.logprobsCacheEvents === this.validEvents) return this.logprobsCache;
     const out: TokenLogprob[] = [];
+    // No caps here: these reads passed them, and parsing stops at the last valid event.
     const parser = new SseParser();
     let seen = 0;
     reading: for (const read of this.reads) {

@@ -121,7 +121,12 @@ async function runServer(
     if (server) {
       const t1 = performance.now();
       try {
-        timing.healthWaitMs = await waitForHealth(server, opts.arena.startupTimeoutMs, opts.signal);
+        timing.healthWaitMs = await waitForHealth(
+          server,
+          opts.arena.startupTimeoutMs,
+          opts.signal,
+          opts.arena.limits.maxInfoBodyBytes,
+        );
         emit({ type: "healthy", server: named.name, waitedMs: timing.healthWaitMs });
       } catch (err) {
         if (!(err instanceof HealthTimeout)) throw err;
@@ -141,6 +146,7 @@ async function runServer(
         vocab: opts.vocab,
         tolerance: opts.arena.workload.tokenTolerance,
         runStartNs: process.hrtime.bigint(),
+        limits: opts.arena.limits,
         signal: opts.signal,
       };
       try {

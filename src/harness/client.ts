@@ -1,8 +1,11 @@
 // One streaming chat completion, timed. TTFT runs from the moment undici has written the request's
 // last byte to the socket (onRequestSent) to the read that completes the first SSE event carrying a
 // non-empty generated token (DESIGN §2.3). Every way a request can go wrong ends it with a recorded
-// failure kind within its deadline; nothing here throws.
+// failure kind within its deadline; nothing here throws. A response past one of the caps (bytes of
+// the body, of an SSE line, of an event) fails at once as `too_large`: one request holds at most
+// its cap, however fast a server sends.
 import { type Dispatcher, errors as undiciErrors } from "undici";
+import { DEFAULT_RESPONSE_LIMITS, formatBytes, type ResponseLimits } from "../contract/limits.js";
 import type {
   ChatCompletionRequest,
   FinishReason,
@@ -72,6 +75,8 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Read the body without SSE/JSON parsing (the benchmark's parsing-overhead baseline). */
   raw?: boolean;
+  /** Caps on the response (default: DEFAULT_RESPONSE_LIMITS); `maxInfoBodyBytes` is not used. */
+  limits?: ResponseLimits;
 }
 
 class Aborted extends Error {}
@@ -99,7 +104,8 @@ function deferParse(job: () => void): void {
 
 export function streamChat(opts: StreamOptions): Promise<StreamResult> {
   const startNs = process.hrtime.bigint();
-  const reader = new ChatStreamReader();
+  const limits = opts.limits ?? DEFAULT_RESPONSE_LIMITS;
+  const reader = new ChatStreamReader(limits);
   const result: StreamResult = {
     ok: false,
     startNs,
@@ -208,6 +214,13 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
       onData(chunk) {
         if (settled || failure) return true;
         result.bytes += chunk.length;
+        if (result.bytes > limits.maxResponseBytes) {
+          fail({
+            kind: "too_large",
+            message: `the response is over the ${formatBytes(limits.maxResponseBytes)} cap (limits.maxResponseBytes)${result.status === 200 ? "" : ` (HTTP ${result.status})`}`,
+          });
+          return true;
+        }
         if (result.status !== 200) {
           if (result.bytes <= 4096) errorBody.push(chunk);
           return true;

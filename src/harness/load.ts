@@ -5,6 +5,7 @@
 // throws and ends every request within its own deadline.
 import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
+import type { ResponseLimits } from "../contract/limits.js";
 import type { ChatCompletionRequest } from "../contract/schemas.js";
 import { type Failure, type StreamResult, streamChat } from "./client.js";
 import { mulberry32 } from "./stats.js";
@@ -41,6 +42,8 @@ export interface PhaseLoadOptions {
   seed?: number;
   /** Read bodies without parsing (benchmark baseline only). */
   raw?: boolean;
+  /** Caps on each response (default: DEFAULT_RESPONSE_LIMITS). */
+  limits?: ResponseLimits;
   /** Cancels the phase (e.g. Ctrl-C): in-flight requests end as `aborted`. */
   signal?: AbortSignal;
   /** Called as each request ends, with the running totals. */
@@ -113,6 +116,7 @@ export async function runPhaseLoad(opts: PhaseLoadOptions): Promise<PhaseLoadRes
       headersTimeoutMs: opts.headersTimeoutMs,
       signal: stop.signal,
       raw: opts.raw,
+      limits: opts.limits,
     });
     attempt.result = result;
     done++;

@@ -15,6 +15,8 @@ export const RecordFailureKindSchema = z.enum([
   "after_done",
   "truncated",
   "missing_done",
+  // a response, an SSE line or an event over its cap (src/contract/limits.ts)
+  "too_large",
   // transport and timing (src/harness/client.ts)
   "connect",
   "http_status",

@@ -3,6 +3,11 @@
 // output tokens are counted and validated (DESIGN §2.3), each request becomes a record, and the
 // phase gets its statistics.
 import { Pool } from "undici";
+import {
+  DEFAULT_RESPONSE_LIMITS,
+  honestResponseBytes,
+  type ResponseLimits,
+} from "../contract/limits.js";
 import type { Vocabulary } from "../contract/tokenizer.js";
 import type { StreamResult } from "./client.js";
 import { type Attempt, type PlannedRequest, runPhaseLoad } from "./load.js";
@@ -56,6 +61,8 @@ export interface RunOptions {
   onProgress?: (e: ProgressEvent) => void;
   /** Minimum gap between two phase-progress events. */
   progressEveryMs?: number;
+  /** Caps on each response; default: DEFAULT_RESPONSE_LIMITS, raised to fit the workload's phases. */
+  limits?: ResponseLimits;
   signal?: AbortSignal;
 }
 
@@ -248,6 +255,8 @@ export interface PhaseRunContext {
   tolerance: TokenTolerance;
   /** hrtime ns that record times are relative to. */
   runStartNs: bigint;
+  /** Caps on each response (default: DEFAULT_RESPONSE_LIMITS). */
+  limits?: ResponseLimits;
   signal?: AbortSignal;
 }
 
@@ -324,6 +333,7 @@ export async function runPhaseTrial(
     headersTimeoutMs: phase.headersTimeoutMs,
     timeLimitMs: phase.timeLimitMs,
     seed: opts.seed,
+    limits: ctx.limits,
     signal: ctx.signal,
     onResult: (_a, done, failed) => {
       opts.onResult?.(done, failed);
@@ -355,6 +365,18 @@ export async function runPhaseTrial(
   return { records, attempts: res.attempts, stats };
 }
 
+/**
+ * The default caps, with the response cap raised where a phase of this workload (a bench workload
+ * file may ask for up to 32k tokens at top_logprobs 20) could need more from an honest server.
+ */
+export function workloadLimits(w: Workload): ResponseLimits {
+  let need = 0;
+  for (const p of w.phases) need = Math.max(need, honestResponseBytes(p.maxTokens, p.topLogprobs));
+  need = Math.max(need, honestResponseBytes(w.warmup.maxTokens, 5));
+  const d = DEFAULT_RESPONSE_LIMITS;
+  return need <= d.maxResponseBytes ? d : { ...d, maxResponseBytes: need };
+}
+
 export async function runBench(opts: RunOptions): Promise<BenchReport> {
   const w = opts.workload;
   const startedAt = new Date().toISOString();
@@ -371,6 +393,7 @@ export async function runBench(opts: RunOptions): Promise<BenchReport> {
     vocab: opts.vocab,
     tolerance: w.tokenTolerance,
     runStartNs,
+    limits: opts.limits ?? workloadLimits(w),
     signal: opts.signal,
   };
   const records: RequestRecord[] = [];

@@ -1,5 +1,6 @@
 // Waiting for a server to become ready: GET /health until it answers 200, within the arena's
-// startup timeout. A server that exits while we wait fails at once, with its reason.
+// startup timeout. A server that exits while we wait fails at once, with its reason, and so does
+// one whose /health body is over the cap (it has answered, and breaks the contract).
 import { fetchText } from "../contract/http.js";
 import type { RunningServer } from "./runtime.js";
 
@@ -12,6 +13,8 @@ export async function waitForHealth(
   server: RunningServer,
   timeoutMs: number,
   signal?: AbortSignal,
+  /** Cap on the body's bytes (the arena's `limits.maxInfoBodyBytes`; default: its default). */
+  maxBodyBytes?: number,
 ): Promise<number> {
   const start = performance.now();
   let last = "no answer yet";
@@ -30,8 +33,10 @@ export async function waitForHealth(
       );
     const res = await fetchText(`${server.origin}/health`, {
       timeoutMs: Math.max(1, Math.floor(Math.min(5_000, left))),
+      maxBytes: maxBodyBytes,
     });
     if (res.ok) return Math.round(performance.now() - start);
+    if (res.tooLarge) throw new HealthTimeout(`GET /health answered ${res.reason}`);
     last = res.reason;
     await new Promise((r) => setTimeout(r, Math.min(POLL_MS, Math.max(0, left))));
   }
