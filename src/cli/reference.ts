@@ -11,7 +11,7 @@ import {
 import type { ReferenceServer } from "../reference/server.js";
 import { parsePort } from "./args.js";
 import { CliError } from "./errors.js";
-import { listenError, serveUntilSignal } from "./serve.js";
+import { exitWithParent, listenError, serveUntilSignal } from "./serve.js";
 
 interface ServeOptions {
   host: string;
@@ -98,6 +98,8 @@ export function registerReference(program: Command): void {
       "record when each request was received and its first token written; served at GET /debug/timings",
     )
     .action(async (opts: ServeOptions) => {
+      // Before the slow start: a parent that spawned us and dies meanwhile takes us with it.
+      exitWithParent();
       // Loaded here, not at the top: the vocabulary takes seconds, --help and option errors don't.
       const { startReferenceServer } = await import("../reference/server.js");
       const { TokenizerError } = await import("../contract/tokenizer.js");

@@ -1,7 +1,8 @@
 // Runs a reference server out of process: `node <cli> reference serve --port 0 …` as a child,
 // waiting for its ready line. The demo, the bench and the tests use this, so a server's CPU use
 // and event loop never mix with the client's. Children are killed on close() and when this process
-// exits.
+// exits; and each child has an IPC channel to this process, whose closing it takes as this process's
+// death (cli/serve.ts), so even a SIGKILL of this process takes its servers with it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { cliEntry } from "../cli/entry.js";
 
@@ -64,8 +65,10 @@ export function spawnReferenceServer(
 ): Promise<SpawnedReferenceServer> {
   installExitHook();
   const child = spawn(process.execPath, [cliEntry(), ...referenceServeArgs(opts)], {
-    stdio: ["ignore", "pipe", opts.stderr === "inherit" ? "inherit" : "pipe"],
+    stdio: ["ignore", "pipe", opts.stderr === "inherit" ? "inherit" : "pipe", "ipc"],
   });
+  // Nothing is ever sent on the channel: it keeps neither process alive, it only ends with us.
+  child.channel?.unref();
   live.add(child);
   let stderrTail = "";
   child.stderr?.setEncoding("utf8");
