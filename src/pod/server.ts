@@ -1,9 +1,17 @@
 // The pod's HTTP API (docs/validators/pod.md): JSON in and out, every body parsed by its schema,
 // every error one line in `{error}`. GET /health is open; everything else needs the bearer token,
-// checked before anything else is read or run.
+// checked before anything else is read or run. No request, however malformed, ends the process.
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  answerClientErrors,
+  decodePathSegment,
+  lastResort,
+  parseTarget,
+  type ServerErrorReporter,
+  stderrReporter,
+} from "../contract/http-server.js";
 import { formatZodIssues } from "../contract/json-file.js";
 import { bearerMatches } from "./auth.js";
 import { isJobId, type JobStore } from "./jobs.js";
@@ -18,6 +26,8 @@ export interface PodServerOptions {
   token: string;
   store: JobStore;
   worker: PodWorker;
+  /** Where an error inside a request's handling is reported (default: a line on stderr). */
+  onError?: ServerErrorReporter;
 }
 
 export interface PodServer {
@@ -47,24 +57,33 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 }
 
 function sendFile(res: ServerResponse, file: string, type: string): void {
-  res.writeHead(200, {
-    "content-type": type,
-    "content-length": statSync(file).size,
-    "cache-control": "no-store",
-  });
-  createReadStream(file).pipe(res);
+  const size = statSync(file).size;
+  const stream = createReadStream(file);
+  // A file that cannot be read after all (gone meanwhile) cuts this response, nothing else.
+  stream.once("error", () => res.destroy());
+  res.once("close", () => stream.destroy());
+  res.writeHead(200, { "content-type": type, "content-length": size, "cache-control": "no-store" });
+  stream.pipe(res);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_LIMIT)
-      throw new HttpError(413, `the body is over ${BODY_LIMIT} bytes`, {
-        headers: { connection: "close" },
-      });
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > BODY_LIMIT)
+        throw new HttpError(413, `the body is over ${BODY_LIMIT} bytes`, {
+          headers: { connection: "close" },
+        });
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    // The client went away or sent a broken body (a bad chunk): its fault, not the pod's.
+    throw new HttpError(400, `the body could not be read: ${(err as Error).message}`, {
+      headers: { connection: "close" },
+    });
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
@@ -89,10 +108,14 @@ function streamEvents(res: ServerResponse, store: JobStore, id: string): void {
 
 export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
   const { store, worker } = o;
+  const report = o.onError ?? stderrReporter("cacheon pod");
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? "GET";
-    const path = new URL(req.url ?? "/", "http://pod").pathname;
+    const target = parseTarget(req.url);
+    if (!target.ok)
+      throw new HttpError(target.status, target.message, { headers: { connection: "close" } });
+    const path = target.path;
     const allow = (...methods: string[]) => {
       if (!methods.includes(method))
         throw new HttpError(405, `${method} ${path}: use ${methods.join(" or ")}`);
@@ -136,22 +159,29 @@ export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
       if (!file) throw new HttpError(404, `job ${id} has no report (${job.status})`);
       return sendFile(res, file, "application/json");
     }
-    const server = decodeURIComponent(m[3] ?? "");
+    const server = decodePathSegment(m[3] ?? "");
+    if (server === null) throw new HttpError(400, `not a server name: ${m[3]}`);
     const file = store.logFile(id, server);
     if (!file) throw new HttpError(404, `job ${id} has no log of server ${server}`);
     return sendFile(res, file, "text/plain; charset=utf-8");
   };
 
-  const server = createServer((req, res) => {
-    route(req, res).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy();
-      if (err instanceof HttpError) {
-        for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
-        return sendJson(res, err.status, { error: err.message, ...err.extra.body });
+  const server = createServer(
+    lastResort(async (req, res) => {
+      try {
+        await route(req, res);
+      } catch (err) {
+        if (res.headersSent) throw err; // the last resort cuts the response
+        if (err instanceof HttpError) {
+          for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
+          return sendJson(res, err.status, { error: err.message, ...err.extra.body });
+        }
+        report(err, req);
+        sendJson(res, 500, { error: `internal error: ${(err as Error)?.message ?? String(err)}` });
       }
-      sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
-    });
-  });
+    }, report),
+  );
+  answerClientErrors(server, report);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.host, () => {

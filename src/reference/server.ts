@@ -6,6 +6,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import {
+  answerClientErrors,
+  lastResort,
+  parseTarget,
+  type ServerErrorReporter,
+  stderrReporter,
+} from "../contract/http-server.js";
+import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
   requestedMaxTokens,
@@ -69,11 +76,14 @@ export async function startReferenceServer(opts: ReferenceServerOptions): Promis
   const vocab = loadVocabulary(opts.modelDir);
   const model = createModel({ vocab, variant: opts.variant ?? "none", seed: opts.seed ?? 0 });
   const engine = new Engine(profile);
+  const report = stderrReporter("reference server");
   const app = new ReferenceApp(model, engine, {
     servedModelName: opts.servedModelName ?? DEFAULT_SERVED_MODEL_NAME,
     recordTimings: opts.recordTimings ?? false,
+    report,
   });
-  const server = createServer({ noDelay: true, keepAlive: true }, app.handle);
+  const server = createServer({ noDelay: true, keepAlive: true }, lastResort(app.handle, report));
+  answerClientErrors(server, report);
   server.keepAliveTimeout = 65_000;
   server.on("connection", (socket) => socket.setNoDelay(true));
   const host = opts.host ?? "127.0.0.1";
@@ -113,7 +123,11 @@ class ReferenceApp {
   constructor(
     private readonly model: SyntheticModel,
     private readonly engine: Engine,
-    private readonly opts: { servedModelName: string; recordTimings: boolean },
+    private readonly opts: {
+      servedModelName: string;
+      recordTimings: boolean;
+      report: ServerErrorReporter;
+    },
   ) {
     this.fragments = new Fragments(model.vocab);
     this.encoder = new PromptEncoder(model.vocab);
@@ -126,8 +140,10 @@ class ReferenceApp {
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? "/").split("?", 1)[0];
     try {
+      const target = parseTarget(req.url);
+      if (!target.ok) throw new HttpError(target.status, target.message);
+      const path = target.path;
       if (path === "/v1/chat/completions") {
         if (req.method !== "POST") throw new HttpError(405, "use POST for /v1/chat/completions");
         this.readBody(req, res);
@@ -145,6 +161,7 @@ class ReferenceApp {
         throw new HttpError(404, `no route ${path}`, null, "not_found");
       }
     } catch (err) {
+      if (!(err instanceof HttpError)) this.opts.report(err, req);
       sendError(res, err);
     }
   };
@@ -202,6 +219,7 @@ class ReferenceApp {
         const body = Buffer.concat(chunks, size).toString("utf8");
         this.complete(parseRequest(body, this.opts.servedModelName), res, receivedNs);
       } catch (err) {
+        if (!(err instanceof HttpError)) this.opts.report(err, req);
         sendError(res, err);
       }
     });

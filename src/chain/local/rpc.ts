@@ -1,9 +1,19 @@
 // JSON-RPC 2.0 over WebSocket: the subset of a Substrate node's RPC that @polkadot/api uses, with
-// its subscription notifications, error codes and JSON shapes.
+// its subscription notifications, error codes and JSON shapes; and, as a node does on the same
+// port, GET /health over plain HTTP. No request or frame, however malformed, ends the process.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { compactAddLength, u8aConcat, u8aToHex, u8aToU8a } from "@polkadot/util";
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { type WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
+import {
+  answerClientErrors,
+  lastResort,
+  parseTarget,
+  type ServerErrorReporter,
+  stderrReporter,
+} from "../../contract/http-server.js";
 import { PoolError } from "./extrinsic.js";
 import type { BlockRecord, ChainNode, TxStatus } from "./node.js";
 import { runtimeVersionJson, SS58_FORMAT } from "./runtime.js";
@@ -374,17 +384,51 @@ export async function startRpcServer(
   node: ChainNode,
   host: string,
   port: number,
+  report: ServerErrorReporter = stderrReporter("local chain rpc"),
 ): Promise<RpcServer> {
   const handlers = createRpcHandlers(node);
-  const wss = new WebSocketServer({ host, port, maxPayload: 16 * 1024 * 1024 });
+  // Plain HTTP: GET /health (a Substrate node's health endpoint, system_health's answer); anything
+  // else is 426, as the WebSocket server alone answered it; a target that is no path is 400.
+  const server = createServer(
+    lastResort((req, res) => {
+      const answer = (status: number, body: string, headers: Record<string, string> = {}) => {
+        const text = `${body}\n`;
+        res.writeHead(status, {
+          "content-type": status === 200 ? "application/json" : "text/plain; charset=utf-8",
+          "content-length": String(Buffer.byteLength(text)),
+          ...headers,
+        });
+        res.end(req.method === "HEAD" ? undefined : text);
+      };
+      const target = parseTarget(req.url);
+      if (!target.ok) return answer(target.status, target.message, { connection: "close" });
+      if (target.path !== "/health")
+        return answer(426, "Upgrade Required: this is a WebSocket JSON-RPC server", {
+          upgrade: "websocket",
+        });
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return answer(405, "use GET", { allow: "GET, HEAD" });
+      answer(200, JSON.stringify((handlers.system_health as () => unknown)()));
+    }, report),
+  );
+  answerClientErrors(server, report);
+  const wss = new WebSocketServer({ server, maxPayload: 16 * 1024 * 1024 });
+  // The server's errors are reported by its own listener (answerClientErrors); ws re-emits them.
+  wss.on("error", () => {});
   await new Promise<void>((resolve, reject) => {
-    wss.once("listening", resolve);
-    wss.once("error", reject);
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   const connections = new Set<Connection>();
   wss.on("connection", (ws) => {
     const conn = new Connection(ws);
     connections.add(conn);
+    // A malformed frame (unmasked, bad UTF-8, over maxPayload): ws closes the connection with the
+    // code the protocol says; without a listener the 'error' would end the process.
+    ws.on("error", () => {});
     ws.on("close", () => {
       conn.close();
       connections.delete(conn);
@@ -401,7 +445,10 @@ export async function startRpcServer(
         const req = RequestSchema.safeParse(json);
         if (!req.success) throw new RpcError(-32600, "Invalid request");
         id = req.data.id;
-        const handler = handlers[req.data.method];
+        // Own methods only: `constructor` or `toString` is no method of this node.
+        const handler = Object.hasOwn(handlers, req.data.method)
+          ? handlers[req.data.method]
+          : undefined;
         if (!handler) throw new RpcError(-32601, "Method not found");
         const result = handler(req.data.params, conn);
         conn.send({ jsonrpc: "2.0", id, result });
@@ -422,16 +469,17 @@ export async function startRpcServer(
       }
     });
   });
-  const address = (wss as unknown as { address(): { port: number } }).address();
   return {
-    port: address.port,
+    port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const conn of connections) {
           conn.close();
           conn.ws.terminate();
         }
-        wss.close(() => resolve());
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
       }),
   };
 }
