@@ -101,6 +101,14 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
         rules: o.arena.king,
         redact: o.pods.flatMap((p) => [p.name, p.url]),
         version: VERSION,
+        // A request that broke the server's handling is logged like the loop's errors (and counted
+        // in /metrics by the server).
+        onError: (err, req) =>
+          o.onEvent({
+            type: "error",
+            where: "http",
+            message: `${req ? `${req.method} ${JSON.stringify((req.url ?? "").slice(0, 200))}` : "server"}: ${(err as Error)?.message ?? String(err)}`,
+          }),
       });
       const { host, port } = o.http;
       await new Promise<void>((resolve, reject) => {

@@ -10,7 +10,10 @@ const json = (schema: object, description: string) => ({
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const nullable = (type: string) => ({ type: [type, "null"] });
 const errors = {
-  "400": json(ref("Error"), "A query parameter is invalid (the message names it)"),
+  "400": json(
+    ref("Error"),
+    "A query parameter is unknown (an endpoint without parameters takes none), repeated or invalid; the message names it",
+  ),
   "429": json(ref("Error"), "Too many requests from this address; see Retry-After"),
 };
 
@@ -27,7 +30,7 @@ export function openApiDocument(version: string): object {
       "/api/state": {
         get: {
           summary: "The king, the margin now, the queue, jobs in progress and the last weights",
-          responses: { "200": json(ref("State"), "The state now"), "429": errors["429"] },
+          responses: { "200": json(ref("State"), "The state now"), ...errors },
         },
       },
       "/api/submissions": {
@@ -57,7 +60,7 @@ export function openApiDocument(version: string): object {
           summary: "Every king change: crowned, defended, dethroned (beaten, failed, deregistered)",
           responses: {
             "200": json({ type: "array", items: ref("HistoryEntry") }, "Oldest first"),
-            "429": errors["429"],
+            ...errors,
           },
         },
       },
@@ -79,17 +82,23 @@ export function openApiDocument(version: string): object {
           responses: {
             "200": { description: "The report", content: { "application/json": {} } },
             "404": json(ref("Error"), "No such job, or no report yet"),
-            "429": errors["429"],
+            ...errors,
           },
         },
       },
       "/api/openapi.json": {
-        get: { summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
+        get: {
+          summary: "This document",
+          responses: { "200": { description: "OpenAPI 3.1" }, ...errors },
+        },
       },
       "/metrics": {
         get: {
           summary: "Prometheus metrics (queue depth, evals, last weights block, king score)",
-          responses: { "200": { description: "Prometheus text format" } },
+          responses: {
+            "200": { description: "Prometheus text format" },
+            "429": json(ref("Error"), "Scraped too often from this address (a limit of its own)"),
+          },
         },
       },
       "/healthz": {

@@ -13,6 +13,14 @@ export interface RateLimitRules {
 
 export const DEFAULT_RATE_LIMIT: RateLimitRules = { burst: 60, perSecond: 10, maxClients: 10_000 };
 
+/** /metrics, apart: a scraper asks every few seconds, so a burst of 10 and one a second leave it
+ *  room while 200 connections from one address cannot make the process render the metrics 200 times. */
+export const DEFAULT_METRICS_RATE_LIMIT: RateLimitRules = {
+  burst: 10,
+  perSecond: 1,
+  maxClients: 1_000,
+};
+
 export type RateDecision = { ok: true; remaining: number } | { ok: false; retryAfterS: number };
 
 export class RateLimiter {

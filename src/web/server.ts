@@ -1,11 +1,17 @@
 // The validator's HTTP server (`--http`): the read-only API, the dashboard, /metrics and /healthz.
 // Everything is GET (or HEAD); any origin may read the API (it is public data); each client address
-// is rate limited so a watcher polling hard cannot slow the loop this process also runs.
+// is rate limited (/metrics by a bucket of its own) so a watcher polling hard cannot slow the loop
+// this process also runs; no request, however malformed, can end that process.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
-import type { Registry } from "prom-client";
-import type { ZodType } from "zod";
+import { Counter, type Registry } from "prom-client";
+import { z } from "zod";
+import {
+  answerClientErrors,
+  lastResort,
+  parseTarget,
+  type ServerErrorReporter,
+  stderrReporter,
+} from "../contract/http-server.js";
 import type { KingRules } from "../score/margin.js";
 import type { ArtifactStore } from "../store/artifacts/types.js";
 import type { ValidatorStore } from "../store/store.js";
@@ -14,10 +20,13 @@ import { APP_JS, STYLE_CSS } from "./assets.js";
 import { EvalReader } from "./evals.js";
 import { openApiDocument } from "./openapi.js";
 import { dashboardPage, errorPage, evalPage } from "./pages.js";
-import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitRules } from "./rate-limit.js";
+import {
+  DEFAULT_METRICS_RATE_LIMIT,
+  DEFAULT_RATE_LIMIT,
+  RateLimiter,
+  type RateLimitRules,
+} from "./rate-limit.js";
 import { redactor } from "./redact.js";
-
-const gz = promisify(gzip);
 
 export interface WebOptions {
   store: ValidatorStore;
@@ -30,8 +39,20 @@ export interface WebOptions {
   redact: readonly string[];
   version: string;
   rateLimit?: RateLimitRules;
+  /** Reads eval jobs and their reports (default: one over `store` and `artifacts`). */
+  evals?: EvalReader;
+  /** The limit on /metrics, per client address, apart from the rest. */
+  metricsRateLimit?: RateLimitRules;
   now?: () => number;
+  /** Where an error inside a request's handling is reported (default: a line on stderr); it is
+   *  also counted in `cacheon_validator_http_errors_total` when there is a registry. */
+  onError?: ServerErrorReporter;
 }
+
+export const HTTP_ERRORS_METRIC = "cacheon_validator_http_errors_total";
+
+/** The parameters of the API endpoints that take none: any given is a 400. */
+const NoQuerySchema = z.strictObject({});
 
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
@@ -51,10 +72,11 @@ class HttpError extends Error {
 }
 
 /** The query string as an object, parsed by `schema`; a repeated or unknown parameter is a 400. */
-function query<T>(url: URL, schema: ZodType<T>): T {
-  const raw: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) {
-    if (k in raw) throw new HttpError(400, `query parameter ${k} is given twice`);
+function query<T>(params: URLSearchParams, schema: z.ZodType<T>): T {
+  // No prototype: `__proto__` or `constructor` is a parameter name like any other.
+  const raw: Record<string, string> = Object.create(null);
+  for (const [k, v] of params) {
+    if (Object.hasOwn(raw, k)) throw new HttpError(400, `query parameter ${k} is given twice`);
     raw[k] = v;
   }
   const parsed = schema.safeParse(raw);
@@ -78,7 +100,21 @@ function evalId(text: string): number {
 export function createWebServer(o: WebOptions): Server {
   const now = o.now ?? Date.now;
   const limiter = new RateLimiter(o.rateLimit ?? DEFAULT_RATE_LIMIT);
-  const evals = new EvalReader(o.store, o.artifacts);
+  const metricsLimiter = new RateLimiter(o.metricsRateLimit ?? DEFAULT_METRICS_RATE_LIMIT);
+  const onError = o.onError ?? stderrReporter("cacheon validator http");
+  const httpErrors =
+    o.registry &&
+    ((o.registry.getSingleMetric(HTTP_ERRORS_METRIC) as Counter | undefined) ??
+      new Counter({
+        name: HTTP_ERRORS_METRIC,
+        help: "Requests to the --http server whose handling failed (answered 500, or cut)",
+        registers: [o.registry],
+      }));
+  const report: ServerErrorReporter = (err, req) => {
+    httpErrors?.inc();
+    onError(err, req);
+  };
+  const evals = o.evals ?? new EvalReader(o.store, o.artifacts);
   const redact = redactor(o.redact);
   const openapi = JSON.stringify(openApiDocument(o.version));
 
@@ -104,10 +140,16 @@ export function createWebServer(o: WebOptions): Server {
     send(req, res, status, "application/json; charset=utf-8", `${JSON.stringify(redact(v))}\n`);
   const html = "text/html; charset=utf-8";
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const path = url.pathname;
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    params: URLSearchParams,
+  ): Promise<void> {
     const api = path.startsWith("/api/");
     if (api) res.setHeader("access-control-allow-origin", "*");
+    // Every API endpoint parses its parameters; those that take none refuse any.
+    if (api && path !== "/api/submissions") query(params, NoQuerySchema);
     if (path === "/healthz") return send(req, res, 200, "text/plain; charset=utf-8", "ok\n");
     if (path === "/metrics") {
       if (!o.registry) throw new HttpError(404, "metrics are not served here");
@@ -118,15 +160,21 @@ export function createWebServer(o: WebOptions): Server {
     const state = () => stateView(o.store, { arena: o.arena, rules: o.rules, nowMs: now() });
     if (path === "/api/state") return sendJson(req, res, 200, state());
     if (path === "/api/submissions")
-      return sendJson(req, res, 200, submissionsPage(o.store, query(url, SubmissionsQuerySchema)));
+      return sendJson(
+        req,
+        res,
+        200,
+        submissionsPage(o.store, query(params, SubmissionsQuerySchema)),
+      );
     if (path === "/api/history") return sendJson(req, res, 200, historyView(o.store));
     const report = /^\/api\/evals\/([^/]+)\/report$/.exec(path);
     if (report) {
-      const bytes = await evals.reportBytes(evalId(report[1] as string));
-      if (!bytes) throw new HttpError(404, "no such eval, or it has no report yet");
-      // Reports are large JSON and never change once settled.
+      const id = evalId(report[1] as string);
+      // Reports are large JSON and never change once settled: their gzip is kept, not redone.
       const zip = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
-      return send(req, res, 200, "application/json", zip ? await gz(bytes) : bytes, {
+      const bytes = zip ? await evals.reportGzip(id) : await evals.reportBytes(id);
+      if (!bytes) throw new HttpError(404, "no such eval, or it has no report yet");
+      return send(req, res, 200, "application/json", bytes, {
         "cache-control": "public, max-age=3600",
         vary: "accept-encoding",
         ...(zip ? { "content-encoding": "gzip" } : {}),
@@ -163,48 +211,60 @@ export function createWebServer(o: WebOptions): Server {
     throw new HttpError(404, `nothing at ${path}`);
   }
 
-  return createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://validator.invalid");
-    const api = url.pathname.startsWith("/api/");
-    const fail = (status: number, message: string, headers: Record<string, string> = {}) =>
-      api || url.pathname === "/metrics"
-        ? send(
-            req,
-            res,
-            status,
-            "application/json; charset=utf-8",
-            `${JSON.stringify({ error: message })}\n`,
-            {
-              ...(api ? { "access-control-allow-origin": "*" } : {}),
-              ...headers,
-            },
-          )
-        : send(req, res, status, html, errorPage(status, message, o.arena), headers);
-    if (req.method === "OPTIONS") {
-      res
-        .writeHead(204, {
-          ...SECURITY_HEADERS,
-          "access-control-allow-origin": "*",
-          "access-control-allow-methods": "GET, HEAD",
-          "access-control-max-age": "86400",
-          allow: "GET, HEAD, OPTIONS",
-        })
-        .end();
-      return;
-    }
-    if (req.method !== "GET" && req.method !== "HEAD")
-      return fail(405, "read-only: GET or HEAD only", { allow: "GET, HEAD, OPTIONS" });
-    // Health checks and the metrics scraper are not rate limited: they must never see a 429.
-    if (url.pathname !== "/healthz" && url.pathname !== "/metrics") {
-      const d = limiter.take(req.socket.remoteAddress ?? "unknown", now());
-      if (!d.ok)
-        return fail(429, `too many requests; retry in ${d.retryAfterS} s`, {
-          "retry-after": String(d.retryAfterS),
-        });
-    }
-    route(req, res, url).catch((err: unknown) => {
-      if (err instanceof HttpError) fail(err.status, err.message);
-      else fail(500, `internal error: ${redact((err as Error).message)}`);
-    });
-  });
+  const server = createServer(
+    lastResort(async (req, res) => {
+      const target = parseTarget(req.url);
+      const path = target.ok ? target.path : "";
+      const api = path.startsWith("/api/");
+      const fail = (status: number, message: string, headers: Record<string, string> = {}) =>
+        api || path === "/metrics"
+          ? send(
+              req,
+              res,
+              status,
+              "application/json; charset=utf-8",
+              `${JSON.stringify({ error: message })}\n`,
+              {
+                ...(api ? { "access-control-allow-origin": "*" } : {}),
+                ...headers,
+              },
+            )
+          : send(req, res, status, html, errorPage(status, message, o.arena), headers);
+      if (!target.ok) return fail(target.status, target.message, { connection: "close" });
+      if (req.method === "OPTIONS") {
+        res
+          .writeHead(204, {
+            ...SECURITY_HEADERS,
+            "access-control-allow-origin": "*",
+            "access-control-allow-methods": "GET, HEAD",
+            "access-control-max-age": "86400",
+            allow: "GET, HEAD, OPTIONS",
+          })
+          .end();
+        return;
+      }
+      if (req.method !== "GET" && req.method !== "HEAD")
+        return fail(405, "read-only: GET or HEAD only", { allow: "GET, HEAD, OPTIONS" });
+      // Health checks are never limited; the metrics scraper has a bucket of its own, so a flood of
+      // /metrics neither starves the API's clients nor goes unchecked.
+      if (path !== "/healthz") {
+        const bucket = path === "/metrics" ? metricsLimiter : limiter;
+        const d = bucket.take(req.socket.remoteAddress ?? "unknown", now());
+        if (!d.ok)
+          return fail(429, `too many requests; retry in ${d.retryAfterS} s`, {
+            "retry-after": String(d.retryAfterS),
+          });
+      }
+      try {
+        await route(req, res, path, target.query);
+      } catch (err) {
+        if (res.headersSent) throw err; // the last resort cuts the response
+        if (err instanceof HttpError) return fail(err.status, err.message);
+        report(err, req);
+        return fail(500, `internal error: ${redact((err as Error)?.message ?? String(err))}`);
+      }
+    }, report),
+  );
+  answerClientErrors(server, onError);
+  return server;
 }

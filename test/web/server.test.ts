@@ -6,13 +6,15 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Registry } from "prom-client";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { V1_KING_RULES } from "../../src/score/margin.js";
 import { createLocalArtifactStore } from "../../src/store/artifacts/index.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import { VERSION } from "../../src/version.js";
-import type { RateLimitRules } from "../../src/web/rate-limit.js";
-import { createWebServer } from "../../src/web/server.js";
+import { EvalReader } from "../../src/web/evals.js";
+import { DEFAULT_METRICS_RATE_LIMIT, type RateLimitRules } from "../../src/web/rate-limit.js";
+import { createWebServer, type WebOptions } from "../../src/web/server.js";
 
 const root = mkdtempSync(join(tmpdir(), "cacheon-web-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,23 +31,60 @@ afterEach(async () => {
   }
 });
 
-async function serve(name: string, rateLimit?: RateLimitRules) {
+async function serve(
+  name: string,
+  rateLimit?: RateLimitRules,
+  more: (
+    store: ValidatorStore,
+    artifacts: WebOptions["artifacts"],
+  ) => Partial<WebOptions> = () => ({}),
+) {
   const dir = join(root, name);
   mkdirSync(dir);
   const store = ValidatorStore.open(join(dir, "validator.sqlite"));
+  const artifacts = createLocalArtifactStore(join(dir, "artifacts"));
   const server = createWebServer({
     store,
-    artifacts: createLocalArtifactStore(join(dir, "artifacts")),
+    artifacts,
     arena: "v1",
     rules: V1_KING_RULES,
     redact: [POD],
     version: VERSION,
     rateLimit,
+    ...more(store, artifacts),
   });
   opened.push({ server, store });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { store, url };
+  return { store, artifacts, url };
+}
+
+/** One settled job whose report is `report` in the artifact store; its id. */
+async function settledJob(
+  store: ValidatorStore,
+  artifacts: WebOptions["artifacts"],
+  report: string,
+): Promise<number> {
+  store.recordScan(
+    10,
+    [{ hotkey: HOTKEY, block: 5, ok: true, image: `localhost/a/engine@${DIGEST}`, digest: DIGEST }],
+    new Map([[HOTKEY, 1]]),
+    Date.now(),
+  );
+  const job = store.createJob(store.queue(), { hash: "0xabc", block: 9 }, Date.now());
+  store.markSubmitted(job.id, POD, "pod-job-1", Date.now());
+  await artifacts.put(`reports/${job.id}.json`, report, "application/json");
+  store.settle({
+    jobId: job.id,
+    reportKey: `reports/${job.id}.json`,
+    reportStatus: "ok",
+    results: [],
+    king: null,
+    kingEvents: [],
+    requeue: [],
+    atMs: Date.now(),
+  });
+  return job.id;
 }
 
 describe("the web server", () => {
@@ -148,6 +187,86 @@ describe("the web server", () => {
     expect(page.status).toBe(429);
     expect(page.headers.get("content-type")).toMatch(/^text\/html/);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it("limits /metrics per client with a bucket of its own; /healthz and the API are not held up by it", async () => {
+    // A clock that stands still: no token comes back during the test, however slow the machine.
+    const { url } = await serve("metrics-limited", undefined, () => ({
+      registry: new Registry(),
+      now: () => 1_000_000,
+    }));
+    const codes: number[] = [];
+    for (let i = 0; i < DEFAULT_METRICS_RATE_LIMIT.burst + 3; i++)
+      codes.push((await fetch(`${url}/metrics`)).status);
+    const burst = DEFAULT_METRICS_RATE_LIMIT.burst;
+    expect(codes).toEqual([...Array(burst).fill(200), 429, 429, 429]);
+    const refused = await fetch(`${url}/metrics`);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^too many requests/);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // The API's own bucket is untouched.
+    expect((await fetch(`${url}/api/state`)).status).toBe(200);
+  });
+
+  it("gzips a report once and serves the kept bytes after that", async () => {
+    const report = JSON.stringify({ schema: "cacheon.eval.v1", filler: "x".repeat(200_000) });
+    let reader: EvalReader | undefined;
+    const { store, artifacts, url } = await serve("gzip-cache", undefined, (s, a) => {
+      reader = new EvalReader(s, a);
+      return { evals: reader };
+    });
+    const id = await settledJob(store, artifacts, report);
+    const r = reader as EvalReader;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${url}/api/evals/${id}/report`, {
+        headers: { "accept-encoding": "gzip" },
+      });
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      // fetch undoes the gzip: the bytes are the report's.
+      expect(await res.text()).toBe(report);
+    }
+    expect(r.gzipStats).toEqual({ hits: 2, compressions: 1 });
+    expect(r.gzipCache.entries).toBe(1);
+    expect(r.gzipCache.bytes).toBeLessThan(report.length / 50);
+    // The very same bytes, not a new compression.
+    expect(await r.reportGzip(id)).toBe(await r.reportGzip(id));
+    expect(r.gzipStats.compressions).toBe(1);
+    // Without gzip asked for, the report as stored.
+    const plain = await fetch(`${url}/api/evals/${id}/report`, {
+      headers: { "accept-encoding": "identity" },
+    });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(await plain.text()).toBe(report);
+    expect(await r.reportGzip(999)).toBeNull();
+  });
+
+  it("answers 400 to a parameter an endpoint does not take, __proto__ included, and names it", async () => {
+    const { store, artifacts, url } = await serve("strict-query");
+    const id = await settledJob(store, artifacts, "{}");
+    const error = async (path: string) => {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status, path).toBe(400);
+      return ((await res.json()) as { error: string }).error;
+    };
+    for (const path of [
+      "/api/state?x=1",
+      "/api/history?x=1",
+      "/api/openapi.json?x=1",
+      `/api/evals/${id}?x=1`,
+      `/api/evals/${id}/report?x=1`,
+      "/api/submissions?x=1",
+    ])
+      expect(await error(path), path).toMatch(/Unrecognized key.*"x"/);
+    // Not taken for "given twice" because of Object.prototype.
+    expect(await error("/api/submissions?__proto__=1")).toMatch(/Unrecognized key.*"__proto__"/);
+    expect(await error("/api/state?constructor=1")).toMatch(/Unrecognized key.*"constructor"/);
+    expect(await error("/api/state?toString=1&hasOwnProperty=2")).toMatch(/toString/);
+    expect(await error("/api/submissions?page=1&page=2")).toBe(
+      "query parameter page is given twice",
+    );
+    // The pages take none of the API's rules: a browser may add what it likes.
+    expect((await fetch(`${url}/api/state`)).status).toBe(200);
+    expect((await fetch(`${url}/api/submissions?page=1`)).status).toBe(200);
   });
 
   it("describes itself with Cacheon's version from package.json", async () => {
