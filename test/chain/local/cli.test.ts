@@ -68,7 +68,7 @@ describe("cacheon chain local", () => {
     const cases: [string[], RegExp][] = [
       [
         ["--metadata", join(dir, "missing.scale")],
-        /^subtensor metadata not found at .*missing\.scale: put /,
+        /^subtensor metadata not found at .*missing\.scale: point --metadata /,
       ],
       [
         ["--genesis", badGenesis],
