@@ -174,6 +174,17 @@ export class ChatStreamReader {
     return out;
   }
 
+  /**
+   * Lets go of the reads (a failed stream's logprobs are never used): what a failed request holds
+   * until its phase ends is then its text, not every byte the server sent. `logprobs` is then [].
+   */
+  discard(): void {
+    this.reads.length = 0;
+    this.validEvents = 0;
+    this.logprobsCache = [];
+    this.logprobsCacheEvents = 0;
+  }
+
   /** The body ended: throws if the last event was cut or [DONE] never came. */
   end(): void {
     const { truncated } = this.parser.end();

@@ -54,6 +54,7 @@ export interface StreamResult {
   arrivals: { offsetNs: number[]; tokens: number[]; chars: number[] };
   status: number | null;
   text: string;
+  /** The stream's logprobs entries; [] for a failed request. */
   logprobs: TokenLogprob[];
   finishReason: FinishReason | null;
   usage: Usage | null;
@@ -142,7 +143,11 @@ export function streamChat(opts: StreamOptions): Promise<StreamResult> {
       result.finishReason = reader.finishReason;
       result.usage = reader.usage;
       result.completionId = reader.completionId;
-      if (f) result.failure = f;
+      if (f) {
+        result.failure = f;
+        // Nothing reads a failed stream's logprobs: free its reads now, not when the phase ends.
+        reader.discard();
+      }
       result.ok = f === null;
       resolve(result);
     };

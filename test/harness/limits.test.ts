@@ -98,6 +98,8 @@ describe("a response past a cap fails at once as too_large", () => {
     expect(r.ok).toBe(false);
     expect(r.failure?.kind, r.failure?.message).toBe("too_large");
     expect(r.failure?.message).toContain(cap);
+    // A failed request lets go of what it read (its logprobs are never used).
+    expect(r.logprobs).toEqual([]);
     // Held at most the cap and one read (response cap), or well under the response cap.
     if (maxBytes !== null) {
       expect(r.bytes).toBeGreaterThan(maxBytes);
