@@ -46,6 +46,17 @@ export const ImageLimitsSchema = z.strictObject({
   maxBytes: z.number().int().positive().default(20e9),
 });
 
+/** Where a miner's registry may send the pod's registry client (runtime/docker/registry-auth.ts). */
+export const RegistryPolicySchema = z.strictObject({
+  /**
+   * Token realms (a 401's `WWW-Authenticate: Bearer realm=…`) on loopback, private or link-local
+   * hosts, or over plain http where the registry client speaks http to the host. Off in production:
+   * such a realm lets a miner probe the pod's own network. On for registries on loopback (the
+   * `local` arena, tests).
+   */
+  allowPrivateRealm: z.boolean().default(false),
+});
+
 export const BaselineSchema = z.strictObject({
   image: z
     .string()
@@ -145,6 +156,7 @@ export const ArenaSchema = z
     model: ModelSchema.prefault({}),
     hardware: HardwareSchema.prefault({}),
     image: ImageLimitsSchema.prefault({}),
+    registry: RegistryPolicySchema.prefault({}),
     baseline: BaselineSchema.prefault({}),
     // 20 min from container start to healthy. vLLM needs 5-10 min for a 72B model on 4 GPUs (about
     // 145 GB of bf16 weights read from a cold page cache, 4 tensor-parallel workers, torch.compile

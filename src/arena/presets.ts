@@ -62,6 +62,8 @@ const V1: ArenaInput = {
 const LOCAL: ArenaInput = {
   name: "local",
   startupTimeoutMs: 60_000,
+  // Its registries are on loopback (demo --docker, the tests), token realms included.
+  registry: { allowPrivateRealm: true },
   workload: {
     warmup: {
       requests: 4,

@@ -144,6 +144,7 @@ export async function cliDockerRuntime(
     modelsDir: models,
     gpus,
     podId: `cli-${process.pid}`,
+    log: (line) => process.stderr.write(`cacheon: ${line}\n`),
   }).catch((err: Error) => {
     throw new CliError(err.message);
   });

@@ -158,6 +158,7 @@ export function registerPod(program: Command): void {
             podId: state.podId,
             firewall: opts.firewall,
             images,
+            log,
           });
         } catch (err) {
           throw new CliError(`--runtime ${opts.runtime}: ${(err as Error).message}`);

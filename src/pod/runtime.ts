@@ -28,6 +28,8 @@ export interface PodRuntimeOptions {
   firewall?: (typeof FIREWALL_MODES)[number];
   /** The local runtime's image catalogue: images it runs as reference servers. */
   images?: ImageCatalogue;
+  /** The operator's log: what a public failure reason leaves out. */
+  log?: (line: string) => void;
 }
 
 /** Rejects with one line when the runtime cannot be had (no Docker engine). */
@@ -41,5 +43,6 @@ export async function createPodRuntime(o: PodRuntimeOptions): Promise<PodRuntime
     gpus: o.gpus,
     podId: o.podId,
     firewall: o.firewall,
+    log: o.log,
   });
 }

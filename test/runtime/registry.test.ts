@@ -294,7 +294,10 @@ async function startTokenRegistry(opts: {
   return Object.assign(fake, { digest });
 }
 
+// These realms are on loopback, as only an arena that allows private realms asks them
+// (registry-realm.test.ts has the policy).
 describe("anonymous Bearer tokens", () => {
+  const allow = { allowPrivateRealm: true };
   const realmHits = (f: FakeServer) => f.seen.filter((s) => s.path.startsWith("/token")).length;
 
   it("fetches a pull token scoped to the repository, retries with it and caches it", async () => {
@@ -308,8 +311,8 @@ describe("anonymous Bearer tokens", () => {
       accepts: () => "good",
     });
     const ref = imageRef(`${fake.host}/acme/miner@${fake.digest}`);
-    expect((await fetchManifestSummary(ref)).compressedBytes).toBe(142);
-    expect((await fetchManifestSummary(ref)).compressedBytes).toBe(142);
+    expect((await fetchManifestSummary(ref, allow)).compressedBytes).toBe(142);
+    expect((await fetchManifestSummary(ref, allow)).compressedBytes).toBe(142);
     expect(realmHits(fake)).toBe(1);
     expect(fake.seen.map((s) => s.auth)).toEqual([
       undefined,
@@ -329,9 +332,9 @@ describe("anonymous Bearer tokens", () => {
       accepts: () => accepted,
     });
     const ref = imageRef(`${fake.host}/acme/other@${fake.digest}`);
-    await fetchManifestSummary(ref);
+    await fetchManifestSummary(ref, allow);
     accepted = "t2";
-    expect(await fetchManifestSummary(ref)).toMatchObject({ compressedBytes: 101 });
+    expect(await fetchManifestSummary(ref, allow)).toMatchObject({ compressedBytes: 101 });
     expect(fake.seen.map((s) => s.auth)).toEqual([
       undefined,
       undefined,
@@ -350,7 +353,11 @@ describe("anonymous Bearer tokens", () => {
       accepts: () => "never",
     });
     expect(
-      await refusal(imageRef(`${refusing.host}/acme/private@${refusing.digest}`), "unauthorized"),
+      await refusal(
+        imageRef(`${refusing.host}/acme/private@${refusing.digest}`),
+        "unauthorized",
+        allow,
+      ),
     ).toContain(
       `token realm http://${refusing.host}/token refused an anonymous pull token for acme/private (HTTP 401)`,
     );
@@ -362,7 +369,11 @@ describe("anonymous Bearer tokens", () => {
       accepts: () => "never",
     });
     expect(
-      await refusal(imageRef(`${useless.host}/acme/private@${useless.digest}`), "unauthorized"),
+      await refusal(
+        imageRef(`${useless.host}/acme/private@${useless.digest}`),
+        "unauthorized",
+        allow,
+      ),
     ).toContain("refused to serve acme/private (HTTP 401");
 
     const basic = await startTokenRegistry({
@@ -373,7 +384,7 @@ describe("anonymous Bearer tokens", () => {
       challenge: () => 'Basic realm="registry"',
     });
     expect(
-      await refusal(imageRef(`${basic.host}/acme/private@${basic.digest}`), "unauthorized"),
+      await refusal(imageRef(`${basic.host}/acme/private@${basic.digest}`), "unauthorized", allow),
     ).toContain("answered 401 asking for Basic credentials");
   });
 
@@ -386,7 +397,7 @@ describe("anonymous Bearer tokens", () => {
       challenge: () => 'Bearer realm="http://auth.example.invalid/token"',
     });
     expect(
-      await refusal(imageRef(`${fake.host}/acme/private@${fake.digest}`), "unauthorized"),
+      await refusal(imageRef(`${fake.host}/acme/private@${fake.digest}`), "unauthorized", allow),
     ).toContain("token realm http://auth.example.invalid/token is not https");
     expect(realmHits(fake)).toBe(0);
   });
@@ -432,20 +443,39 @@ describe("auth and transport rules", () => {
 
   it("asks a realm for a pull of the repository alone, over https unless the host is allowed", () => {
     const challenge = { realm: "https://auth.test/token?x=1", service: "reg", scope: "push" };
-    const url = tokenUrl(challenge, "acme/miner", () => false);
+    const strict = { allowPrivate: false, insecure: () => true };
+    const url = tokenUrl(challenge, "acme/miner", strict);
     expect(String(url)).toBe(
       "https://auth.test/token?x=1&service=reg&scope=repository%3Aacme%2Fminer%3Apull",
     );
-    expect(tokenUrl({ realm: "http://auth.test/t" }, "a", () => false)).toBe(
+    expect(tokenUrl({ realm: "http://auth.test/t" }, "a", strict)).toBe(
       "token realm http://auth.test/t is not https",
     );
-    expect(String(tokenUrl({ realm: "http://auth.test/t" }, "a", (h) => h === "auth.test"))).toBe(
-      "http://auth.test/t?scope=repository%3Aa%3Apull",
-    );
-    expect(tokenUrl({ realm: "file:///etc/passwd" }, "a", () => true)).toBe(
-      "token realm file:///etc/passwd is not https",
-    );
-    expect(tokenUrl({ realm: "not a url" }, "a", () => true)).toBe(
+    const lax = (insecure: (h: string) => boolean) => ({ allowPrivate: true, insecure });
+    expect(
+      tokenUrl(
+        { realm: "http://auth.test/t" },
+        "a",
+        lax(() => false),
+      ),
+    ).toBe("token realm http://auth.test/t is not https");
+    expect(
+      String(
+        tokenUrl(
+          { realm: "http://auth.test/t" },
+          "a",
+          lax((h) => h === "auth.test"),
+        ),
+      ),
+    ).toBe("http://auth.test/t?scope=repository%3Aa%3Apull");
+    expect(
+      tokenUrl(
+        { realm: "file:///etc/passwd" },
+        "a",
+        lax(() => true),
+      ),
+    ).toBe("token realm file:///etc/passwd is not https");
+    expect(tokenUrl({ realm: "not a url" }, "a", strict)).toBe(
       'token realm "not a url" is not a URL',
     );
   });

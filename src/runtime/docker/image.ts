@@ -2,7 +2,9 @@
 // digest; the registry's manifest must not already prove it too large (compressed layers over the
 // arena's limit: refused unpulled); the engine pulls by digest; the pulled image must carry that
 // repo digest and its unpacked size must fit the limit. Anything the miner got wrong is an
-// ImageRefused with the reason; an unreachable registry or engine is a plain error.
+// ImageRefused with the reason; an unreachable registry or engine is a plain error. Both reasons
+// reach the public report, so an unreachable registry's is only that: how the connection failed
+// goes to the operator's log.
 import type Dockerode from "dockerode";
 import { type ImageRef, parseImageRef } from "../image-ref.js";
 import { ImageRefused } from "../runtime.js";
@@ -25,6 +27,10 @@ export interface PullOptions {
   onStatus?: (line: string) => void;
   /** Registries spoken to over plain http (default: loopback ones). */
   insecure?: (registry: string) => boolean;
+  /** Token realms on non-public hosts too (the arena's `registry.allowPrivateRealm`). */
+  allowPrivateRealm?: boolean;
+  /** The operator's log: what the public reason leaves out. */
+  log?: (line: string) => void;
 }
 
 const MB = 1e6;
@@ -47,7 +53,11 @@ export function pinnedRef(text: string): ImageRef {
 
 async function checkManifest(ref: ImageRef, opts: PullOptions): Promise<void> {
   try {
-    const m = await fetchManifestSummary(ref, { signal: opts.signal, insecure: opts.insecure });
+    const m = await fetchManifestSummary(ref, {
+      signal: opts.signal,
+      insecure: opts.insecure,
+      allowPrivateRealm: opts.allowPrivateRealm,
+    });
     if (m.compressedBytes > opts.maxBytes)
       throw new ImageRefused(
         `${ref.text} is ${fmtBytes(m.compressedBytes)} compressed in its registry, above the arena's ${fmtBytes(opts.maxBytes)} limit (not pulled)`,
@@ -55,6 +65,10 @@ async function checkManifest(ref: ImageRef, opts: PullOptions): Promise<void> {
   } catch (err) {
     if (err instanceof RegistryError && err.kind !== "unreachable")
       throw new ImageRefused(err.message);
+    if (err instanceof RegistryError) {
+      if (err.publicMessage !== err.message) opts.log?.(err.message);
+      throw new Error(err.publicMessage);
+    }
     throw err;
   }
 }

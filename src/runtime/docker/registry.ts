@@ -3,14 +3,18 @@
 // proves too large, without downloading a byte of it. The registry (and its token realm) may be the
 // miner's own, so every answer is size-capped, deadline-bound, content-checked and zod-parsed.
 import { createHash } from "node:crypto";
-import { request } from "undici";
+import { Agent, type Dispatcher, request } from "undici";
 import { z } from "zod";
 import { describeNetworkError } from "../../contract/http.js";
 import { formatZodIssues } from "../../contract/json-file.js";
 import { type ImageRef, registryLocation } from "../image-ref.js";
 import {
+  NonPublicAddressError,
+  PUBLIC_REALM_RULE,
   parseBearerChallenge,
   parseTokenAnswer,
+  publicOnlyLookup,
+  type RealmPolicy,
   realmName,
   TokenCache,
   tokenUrl,
@@ -26,12 +30,20 @@ export type RegistryErrorKind =
 
 /** One line naming the image and what happened. */
 export class RegistryError extends Error {
+  /**
+   * What a miner may be told: the message, less how a connection failed where it is `unreachable`
+   * (refused, timed out, TLS), which says what listens where (the detail is for the pod's log).
+   */
+  readonly publicMessage: string;
+
   constructor(
     readonly kind: RegistryErrorKind,
     message: string,
+    publicMessage?: string,
   ) {
     super(message);
     this.name = "RegistryError";
+    this.publicMessage = publicMessage ?? message;
   }
 }
 
@@ -59,6 +71,11 @@ export interface ManifestOptions {
   signal?: AbortSignal;
   /** Registries spoken to over plain http; default: loopback hosts (localhost, 127.0.0.0/8, [::1]), as Docker treats them as insecure. */
   insecure?: (registry: string) => boolean;
+  /**
+   * Token realms on loopback, private or link-local hosts, and over plain http where `insecure`
+   * allows the host; default false: https on a public host only (registry-auth.ts says why).
+   */
+  allowPrivateRealm?: boolean;
 }
 
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
@@ -118,13 +135,25 @@ interface RegistryContext {
   timeoutMs: number;
   signal?: AbortSignal;
   insecure: (registry: string) => boolean;
+  realm: RealmPolicy;
 }
+
+const oneLine = (what: string): string => what.replace(/\s*\n\s*/g, " ");
 
 const registryError = (
   ctx: RegistryContext,
   kind: RegistryErrorKind,
   what: string,
-): RegistryError => new RegistryError(kind, `${ctx.image}: ${what.replace(/\s*\n\s*/g, " ")}`);
+  publicWhat?: string,
+): RegistryError =>
+  new RegistryError(
+    kind,
+    `${ctx.image}: ${oneLine(what)}`,
+    publicWhat === undefined ? undefined : `${ctx.image}: ${oneLine(publicWhat)}`,
+  );
+
+/** Connections that refuse to open to a name with a non-public address (a realm's, by default). */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup() } });
 
 interface Answer {
   status: number;
@@ -140,12 +169,17 @@ interface Cap {
 const MANIFEST_CAP: Cap = { bytes: 4 << 20, kind: "bad_manifest" }; // distribution's own limit
 const TOKEN_CAP: Cap = { bytes: 1 << 20, kind: "unauthorized" };
 
-/** One GET within the deadline, its body capped; a transport failure is `unreachable`. */
+/**
+ * One GET within the deadline, its body capped; a transport failure is `unreachable` (its detail
+ * left out of the public message), a name with a non-public address (through `publicOnly`)
+ * `unauthorized`.
+ */
 async function registryGet(
   ctx: RegistryContext,
   url: string,
   headers: Record<string, string>,
   cap: Cap,
+  dispatcher?: Dispatcher,
 ): Promise<Answer> {
   const deadline = AbortSignal.timeout(ctx.timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([deadline, ctx.signal]) : deadline;
@@ -155,6 +189,7 @@ async function registryGet(
       method: "GET",
       headers,
       signal,
+      ...(dispatcher && { dispatcher }),
       headersTimeout: ctx.timeoutMs,
       bodyTimeout: ctx.timeoutMs,
     });
@@ -180,13 +215,20 @@ async function registryGet(
   } catch (err) {
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     if (err instanceof RegistryError) throw err;
+    if (err instanceof NonPublicAddressError)
+      throw registryError(ctx, "unauthorized", `token realm ${err.message}; ${PUBLIC_REALM_RULE}`);
     const code = (err as { code?: unknown }).code;
     const why = deadline.aborted
       ? `no answer within ${ctx.timeoutMs} ms`
       : typeof code === "string" && code.startsWith("ERR_SSL_")
         ? `TLS handshake failed (${code}); does it speak https?`
         : describeNetworkError(err);
-    throw registryError(ctx, "unreachable", `${where} is unreachable: ${why}`);
+    throw registryError(
+      ctx,
+      "unreachable",
+      `${where} is unreachable: ${why}`,
+      `${where} is unreachable`,
+    );
   }
 }
 
@@ -204,10 +246,16 @@ async function fetchToken(ctx: RegistryContext, challengeHeader: string): Promis
       `${ctx.registry} answered 401 ${scheme ? `asking for ${scheme} credentials` : "without a challenge"}; only anonymous Bearer tokens are supported`,
     );
   }
-  const url = tokenUrl(challenge, ctx.repository, ctx.insecure);
+  const url = tokenUrl(challenge, ctx.repository, ctx.realm);
   if (typeof url === "string") throw registryError(ctx, "unauthorized", url);
   const realm = realmName(url);
-  const res = await registryGet(ctx, url.href, { accept: "application/json" }, TOKEN_CAP);
+  const res = await registryGet(
+    ctx,
+    url.href,
+    { accept: "application/json" },
+    TOKEN_CAP,
+    ctx.realm.allowPrivate ? undefined : publicOnly,
+  );
   if (res.status !== 200)
     throw registryError(
       ctx,
@@ -319,13 +367,15 @@ export async function fetchManifestSummary(
   opts: ManifestOptions = {},
 ): Promise<ManifestSummary> {
   const { registry, repository } = registryLocation(ref);
+  const insecure = opts.insecure ?? isLoopbackRegistry;
   const ctx: RegistryContext = {
     image: ref.text,
     registry,
     repository,
     timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     signal: opts.signal,
-    insecure: opts.insecure ?? isLoopbackRegistry,
+    insecure,
+    realm: { allowPrivate: opts.allowPrivateRealm === true, insecure },
   };
   const base = `${ctx.insecure(registry) ? "http" : "https"}://${registry}/v2/${repository}`;
   const top = await fetchManifest(ctx, ref.digest, base);

@@ -35,6 +35,8 @@ export interface DockerRuntimeOptions {
   docker?: Dockerode;
   /** Registries spoken to over plain http (default: loopback ones). */
   insecureRegistry?: (registry: string) => boolean;
+  /** The operator's log, for what a public reason leaves out (how a registry was unreachable). */
+  log?: (line: string) => void;
 }
 
 export interface DockerRuntime extends Runtime {
@@ -94,6 +96,8 @@ export async function createDockerRuntime(opts: DockerRuntimeOptions): Promise<D
       signal: o.signal,
       onStatus: o.onStatus,
       insecure: opts.insecureRegistry,
+      allowPrivateRealm: o.arena.registry.allowPrivateRealm,
+      log: opts.log,
     });
     const suffix = randomBytes(4).toString("hex");
     const name = `cacheon-${podId}-${suffix}`;
