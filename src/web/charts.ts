@@ -1,7 +1,10 @@
 // Charts for the server-rendered dashboard, as inline SVG strings: pure functions from numbers to
 // markup that reads without JavaScript and scales to the page width (phones included). Colours come
 // from the page stylesheet through CSS classes; data-* attributes carry the exact numbers so a
-// browser test can check what is drawn.
+// browser test can check what is drawn. Markup is built with element() (src/web/html.ts): names,
+// labels and titles are text there, escaped by construction.
+
+import { type AttrValue, element, type HtmlValue, type SafeHtml } from "./html.js";
 
 export interface Series {
   name: string;
@@ -41,19 +44,6 @@ const TIME_STEPS = [
   ...[1, 2, 7, 14, 30, 60, 90, 180, 365].map((d) => d * DAY),
 ];
 
-const ENTITIES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** Escapes text for HTML/SVG text and attribute values (& < > " '). */
-export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
-}
-
 /**
  * Overlaid histograms of several series over shared bins (e.g. TTFT ms of the baseline vs a
  * candidate). Non-finite values are left out; the bins run from the min to the max of all series.
@@ -63,7 +53,7 @@ export function histogramSvg(o: {
   unit: string;
   series: readonly Series[];
   bins?: number;
-}): string {
+}): SafeHtml {
   const kind = "chart-histogram";
   const bins = o.bins ?? 12;
   if (!Number.isInteger(bins) || bins < 1) throw new RangeError("bins must be a positive integer");
@@ -114,7 +104,7 @@ export function histogramSvg(o: {
           "data-from": String(from),
           "data-to": String(to),
         },
-        el("title", {}, escapeXml(tip)),
+        el("title", {}, tip),
       );
     }),
   );
@@ -127,14 +117,14 @@ export function histogramSvg(o: {
     axisTitleY("count", 10, (top + bottom) / 2),
     ...rects,
   ];
-  return svg(kind, o.title, bottom + 40, body.join(""));
+  return svg(kind, o.title, bottom + 40, body);
 }
 
 /**
  * Horizontal bars (e.g. tokens/s of the baseline and each candidate), value printed at the end of
  * each bar.
  */
-export function barSvg(o: { title: string; unit: string; bars: readonly Bar[] }): string {
+export function barSvg(o: { title: string; unit: string; bars: readonly Bar[] }): SafeHtml {
   const kind = "chart-bar";
   if (o.bars.length === 0) return noData(kind, o.title);
   const finite = o.bars.flatMap((b) => [b.value, ...(b.points ?? [])]).filter(Number.isFinite);
@@ -166,13 +156,13 @@ export function barSvg(o: { title: string; unit: string; bars: readonly Bar[] })
           "data-series": b.label,
           "data-value": String(p),
         },
-        el("title", {}, escapeXml(`${b.label}: ${fmt(p)} ${o.unit}`)),
+        el("title", {}, `${b.label}: ${fmt(p)} ${o.unit}`),
       ),
     );
     // The value goes past whatever ends furthest right, the bar or a dot, so neither covers it.
     const xText = Math.max(x1, ...points.map((p) => sx(p) + 3)) + 4;
     return [
-      el("text", { class: "bar-label", x: left, y: y + 12 }, escapeXml(b.label)),
+      el("text", { class: "bar-label", x: left, y: y + 12 }, b.label),
       el(
         "rect",
         {
@@ -185,11 +175,11 @@ export function barSvg(o: { title: string; unit: string; bars: readonly Bar[] })
           "data-series": b.label,
           "data-value": String(b.value),
         },
-        el("title", {}, escapeXml(tip)),
+        el("title", {}, tip),
       ),
-      el("text", { class: "bar-value", x: xText, y: y + 29 }, escapeXml(fmt(b.value))),
+      el("text", { class: "bar-value", x: xText, y: y + 29 }, fmt(b.value)),
       ...dots,
-    ].join("");
+    ];
   });
   const body = [
     head.svg,
@@ -197,7 +187,7 @@ export function barSvg(o: { title: string; unit: string; bars: readonly Bar[] })
     axisTitleX(o.unit, (left + right) / 2, bottom + 32),
     ...rows,
   ];
-  return svg(kind, o.title, bottom + 40, body.join(""));
+  return svg(kind, o.title, bottom + 40, body);
 }
 
 /**
@@ -210,7 +200,7 @@ export function stepSvg(o: {
   unit: string;
   points: readonly StepPoint[];
   endMs: number;
-}): string {
+}): SafeHtml {
   const kind = "chart-step";
   const pts = o.points
     .filter((p) => Number.isFinite(p.atMs) && Number.isFinite(p.value))
@@ -251,7 +241,7 @@ export function stepSvg(o: {
         "data-at": String(p.atMs),
         "data-value": String(p.value),
       },
-      el("title", {}, escapeXml(`${p.label}: ${fmt(p.value)} ${o.unit}, ${utc(p.atMs)}`)),
+      el("title", {}, `${p.label}: ${fmt(p.value)} ${o.unit}, ${utc(p.atMs)}`),
     ),
   );
   const body = [
@@ -263,7 +253,7 @@ export function stepSvg(o: {
     el("path", { class: "step-line", d, fill: "none", stroke: "#555", "stroke-width": 1.5 }),
     ...markers,
   ];
-  return svg(kind, o.title, bottom + 40, body.join(""));
+  return svg(kind, o.title, bottom + 40, body);
 }
 
 // ---- binning -------------------------------------------------------------------------------
@@ -338,28 +328,18 @@ function gridX(
   bottom: number,
   label: (t: number) => string,
   lines: boolean,
-): string {
-  return ts
-    .map(
-      (t) =>
-        (lines
-          ? el("line", { class: "grid", x1: sx(t), x2: sx(t), y1: top, y2: bottom, stroke: GRID })
-          : "") +
-        el("line", {
-          class: "tick",
-          x1: sx(t),
-          x2: sx(t),
-          y1: bottom,
-          y2: bottom + 4,
-          stroke: "#888",
-        }) +
-        el(
-          "text",
-          { class: "tick-label", x: sx(t), y: bottom + 16, "text-anchor": "middle" },
-          escapeXml(label(t)),
-        ),
-    )
-    .join("");
+): HtmlValue {
+  return ts.map((t) => [
+    lines
+      ? el("line", { class: "grid", x1: sx(t), x2: sx(t), y1: top, y2: bottom, stroke: GRID })
+      : null,
+    el("line", { class: "tick", x1: sx(t), x2: sx(t), y1: bottom, y2: bottom + 4, stroke: "#888" }),
+    el(
+      "text",
+      { class: "tick-label", x: sx(t), y: bottom + 16, "text-anchor": "middle" },
+      label(t),
+    ),
+  ]);
 }
 
 function gridY(
@@ -367,29 +347,22 @@ function gridY(
   sy: (v: number) => number,
   left: number,
   right: number,
-): string {
-  return ts
-    .map(
-      (t) =>
-        el("line", { class: "grid", x1: left, x2: right, y1: sy(t), y2: sy(t), stroke: GRID }) +
-        el(
-          "text",
-          { class: "tick-label", x: left - 4, y: sy(t) + 4, "text-anchor": "end" },
-          String(t),
-        ),
-    )
-    .join("");
+): HtmlValue {
+  return ts.map((t) => [
+    el("line", { class: "grid", x1: left, x2: right, y1: sy(t), y2: sy(t), stroke: GRID }),
+    el("text", { class: "tick-label", x: left - 4, y: sy(t) + 4, "text-anchor": "end" }, String(t)),
+  ]);
 }
 
-function axisTitleX(text: string, x: number, y: number): string {
-  return el("text", { class: "axis-title", x, y, "text-anchor": "middle" }, escapeXml(text));
+function axisTitleX(text: string, x: number, y: number): SafeHtml {
+  return el("text", { class: "axis-title", x, y, "text-anchor": "middle" }, text);
 }
 
-function axisTitleY(text: string, x: number, y: number): string {
+function axisTitleY(text: string, x: number, y: number): SafeHtml {
   return el(
     "text",
     { class: "axis-title", transform: `rotate(-90 ${x} ${y})`, x, y, "text-anchor": "middle" },
-    escapeXml(text),
+    text,
   );
 }
 
@@ -397,17 +370,16 @@ function axisTitleY(text: string, x: number, y: number): string {
 
 /**
  * An element. Number attributes are geometry, written to 0.1 of a unit; string attributes (data-*
- * among them, already String(n) of the exact value) are written as given, escaped. `body` is
- * markup.
+ * among them, already String(n) of the exact value) are text, escaped. `body`: strings in it are
+ * text, escaped; elements are markup.
  */
-function el(name: string, attrs: Record<string, string | number>, body?: string): string {
-  const a = Object.entries(attrs)
-    .map(([k, v]) => ` ${k}="${typeof v === "number" ? num(v) : escapeXml(v)}"`)
-    .join("");
-  return body === undefined ? `<${name}${a}/>` : `<${name}${a}>${body}</${name}>`;
+function el(name: string, attrs: Record<string, string | number>, body?: HtmlValue): SafeHtml {
+  const a: Record<string, AttrValue> = {};
+  for (const [k, v] of Object.entries(attrs)) a[k] = typeof v === "number" ? num(v) : v;
+  return element(name, a, body);
 }
 
-function svg(kind: string, title: string, height: number, body: string): string {
+function svg(kind: string, title: string, height: number, body: HtmlValue): SafeHtml {
   // Ids must be unique across the charts of a page and stable between renders: a hash of the kind
   // and title (two charts of one kind on a page have different titles), never a counter.
   const id = `${kind}-${fnv1a(`${kind}\n${title}`)}-title`;
@@ -423,19 +395,19 @@ function svg(kind: string, title: string, height: number, body: string): string 
       "font-family": "sans-serif",
       "font-size": 11,
     },
-    el("title", { id }, escapeXml(title)) + body,
+    [el("title", { id }, title), body],
   );
 }
 
-function noData(kind: string, title: string): string {
+function noData(kind: string, title: string): SafeHtml {
   const head = heading(title);
   const y = head.bottom + 32;
   const msg = el("text", { class: "no-data", x: W / 2, y, "text-anchor": "middle" }, "no data");
-  return svg(kind, title, y + 24, head.svg + msg);
+  return svg(kind, title, y + 24, [head.svg, msg]);
 }
 
 /** The visible title, wrapped at word boundaries to the chart's width. */
-function heading(title: string): { svg: string; bottom: number } {
+function heading(title: string): { svg: HtmlValue; bottom: number } {
   const maxChars = Math.floor((W - 16) / 8); // about 8 units per bold character at 13 px
   const lines: string[] = [];
   for (const word of title.split(/\s+/).filter(Boolean)) {
@@ -444,15 +416,13 @@ function heading(title: string): { svg: string; bottom: number } {
       lines[lines.length - 1] = `${prev} ${word}`;
     } else lines.push(word);
   }
-  const svg = lines
-    .map((l, i) =>
-      el(
-        "text",
-        { class: "chart-title", x: 8, y: 18 + i * LINE, "font-size": 13, "font-weight": "bold" },
-        escapeXml(l),
-      ),
-    )
-    .join("");
+  const svg = lines.map((l, i) =>
+    el(
+      "text",
+      { class: "chart-title", x: 8, y: 18 + i * LINE, "font-size": 13, "font-weight": "bold" },
+      l,
+    ),
+  );
   return { svg, bottom: 18 + (lines.length - 1) * LINE };
 }
 
@@ -461,18 +431,19 @@ function legend(
   series: readonly Series[],
   x0: number,
   y0: number,
-): { svg: string; bottom: number } {
+): { svg: HtmlValue; bottom: number } {
   let [x, y] = [x0, y0];
   const parts = series.map((s, i) => {
     const w = 24 + s.name.length * 6.5;
     if (x > x0 && x + w > W) [x, y] = [x0, y + LINE];
-    const part =
-      el("circle", { class: `swatch ${s.className}`, cx: x + 5, cy: y - 4, r: 5, fill: color(i) }) +
-      el("text", { class: "legend", x: x + 14, y }, escapeXml(s.name));
+    const part = [
+      el("circle", { class: `swatch ${s.className}`, cx: x + 5, cy: y - 4, r: 5, fill: color(i) }),
+      el("text", { class: "legend", x: x + 14, y }, s.name),
+    ];
     x += w;
     return part;
   });
-  return { svg: parts.join(""), bottom: y };
+  return { svg: parts, bottom: y };
 }
 
 function color(i: number): string {

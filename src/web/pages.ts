@@ -1,9 +1,12 @@
 // The dashboard's pages, rendered on the server from the same views the API serves: everything,
 // charts included (inline SVG), reads without JavaScript; the small script only sorts tables.
+// Markup is built only with the `html` tag (./html.ts): every string interpolated is text, escaped
+// by construction, so a hotkey, image, reason or token a miner chose cannot become markup.
 
 import type { HistoryEntryView, StateView, SubmissionView } from "./api.js";
-import { barSvg, escapeXml as e, histogramSvg, stepSvg } from "./charts.js";
+import { barSvg, histogramSvg, stepSvg } from "./charts.js";
 import type { CandidateView, EvalView, PromptVerdictView, ServerView } from "./eval-view.js";
+import { type HtmlValue, html, join, type SafeHtml } from "./html.js";
 
 const DAY_MS = 86_400_000;
 
@@ -24,19 +27,19 @@ export function duration(msLeft: number): string {
   return `${s} s`;
 }
 
-function page(title: string, arena: string, body: string): string {
-  return `<!doctype html>
+function page(title: string, arena: string, body: HtmlValue): string {
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${e(title)} · Cacheon</title>
+<title>${title} · Cacheon</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/style.css">
 <script src="/assets/app.js" defer></script>
 </head>
 <body>
-<header><a class="brand" href="/">Cacheon <span>SN14</span></a><span class="arena">arena ${e(arena)}</span>
+<header><a class="brand" href="/">Cacheon <span>SN14</span></a><span class="arena">arena ${arena}</span>
 <nav><a href="/">Dashboard</a><a href="/api/openapi.json">API</a><a href="/metrics">Metrics</a></nav></header>
 <main>
 ${body}
@@ -44,75 +47,78 @@ ${body}
 <footer>Read-only view of this validator's store. Scores: 0 if the gate fails, else 0.5·TTFT gain + 0.5·throughput gain over the baseline measured in the same session.</footer>
 </body>
 </html>
-`;
+`.toString();
 }
 
 /** A table whose columns sort on click (data-sort: number or text); the order without JS is the server's. */
-function table(id: string, head: [string, "num" | "text"][], rows: string[][]): string {
-  const th = head.map(([h, kind]) => `<th scope="col" data-sort="${kind}">${e(h)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${r.join("")}</tr>`).join("\n");
-  return `<div class="scroll"><table id="${id}" class="sortable"><thead><tr>${th}</tr></thead><tbody>
+function table(id: string, head: [string, "num" | "text"][], rows: HtmlValue[][]): SafeHtml {
+  const th = head.map(([h, kind]) => html`<th scope="col" data-sort="${kind}">${h}</th>`);
+  const body = join(
+    rows.map((r) => html`<tr>${r}</tr>`),
+    "\n",
+  );
+  return html`<div class="scroll"><table id="${id}" class="sortable"><thead><tr>${th}</tr></thead><tbody>
 ${body}
 </tbody></table></div>`;
 }
 
 /** A cell; `key` is what it sorts by (a number for numeric columns). */
-const td = (html: string, key?: string | number, cls?: string) =>
-  `<td${key === undefined ? "" : ` data-key="${e(String(key))}"`}${cls ? ` class="${cls}"` : ""}>${html}</td>`;
+const td = (content: HtmlValue, key?: string | number, cls?: string) =>
+  html`<td${key === undefined ? null : html` data-key="${key}"`}${cls ? html` class="${cls}"` : null}>${content}</td>`;
 
-function kingCard(s: StateView): string {
+function kingCard(s: StateView): SafeHtml {
   const k = s.king;
   if (!k)
-    return `<section id="king" class="card"><h2>No king</h2><p>No submission has passed the gate with a score above 0 yet: the weight goes to the burn uid ${s.rules.burnUid}.</p></section>`;
+    return html`<section id="king" class="card"><h2>No king</h2><p>No submission has passed the gate with a score above 0 yet: the weight goes to the burn uid ${s.rules.burnUid}.</p></section>`;
   const left = Date.parse(k.marginZeroAt) - Date.parse(s.now);
-  return `<section id="king" class="card king" data-submission="${k.submissionId}" data-uid="${k.uid}" data-score="${k.score}">
+  return html`<section id="king" class="card king" data-submission="${k.submissionId}" data-uid="${k.uid}" data-score="${k.score}">
 <h2>King: s${k.submissionId}</h2>
 <dl>
-<dt>Hotkey</dt><dd class="mono" title="${e(k.hotkey)}">${e(k.hotkey)}</dd>
+<dt>Hotkey</dt><dd class="mono" title="${k.hotkey}">${k.hotkey}</dd>
 <dt>uid</dt><dd class="uid">${k.uid}</dd>
-<dt>Image</dt><dd class="mono" title="${e(k.image ?? "")}">${e(shortImage(k.image))}</dd>
+<dt>Image</dt><dd class="mono" title="${k.image ?? ""}">${shortImage(k.image)}</dd>
 <dt>Score</dt><dd class="score">${score(k.score)}</dd>
-<dt>Crowned</dt><dd>${e(when(k.crownedAt))}</dd>
+<dt>Crowned</dt><dd>${when(k.crownedAt)}</dd>
 <dt>Margin now</dt><dd class="margin" data-margin="${k.marginNow}">${k.marginNow.toFixed(5)}</dd>
-<dt>Margin reaches 0</dt><dd>${e(when(k.marginZeroAt))} (${left > 0 ? `in ${duration(left)}` : "reached"})</dd>
+<dt>Margin reaches 0</dt><dd>${when(k.marginZeroAt)} (${left > 0 ? `in ${duration(left)}` : "reached"})</dd>
 </dl>
 <p class="note">A challenger is crowned when its score beats the king's fresh score from the same session by more than the margin (${s.rules.marginM0} at crowning, falling to 0 over ${(s.rules.decayMs / DAY_MS).toFixed(0)} days).</p>
 </section>`;
 }
 
-function leaderboard(rows: readonly SubmissionView[], total: number): string {
+function leaderboard(rows: readonly SubmissionView[], total: number): SafeHtml {
   const out = rows.map((s, i) => {
     const r = s.result;
     const status = r ? (r.passed ? "pass" : "FAIL") : s.status;
     const why = r?.failure ?? s.reason ?? "";
     return [
       td(String(i + 1), i + 1),
-      td(`s${s.id}${s.king ? ' <span class="badge">king</span>' : ""}`, s.id),
+      td(html`s${s.id}${s.king ? html` <span class="badge">king</span>` : ""}`, s.id),
       td(s.uid === null ? "–" : String(s.uid), s.uid ?? -1),
       td(r ? score(r.score) : "–", r?.score ?? -1, "num score"),
       td(ms(r?.ttftMs ?? null), r?.ttftMs ?? "", "num ttft"),
       td(tps(r?.tokensPerSec ?? null), r?.tokensPerSec ?? "", "num tps"),
       td(
-        `<span class="status ${status === "FAIL" ? "fail" : status === "pass" ? "pass" : ""}">${e(status)}</span>${why ? `<small>${e(why)}</small>` : ""}`,
+        html`<span class="status ${status === "FAIL" ? "fail" : status === "pass" ? "pass" : ""}">${status}</span>${why ? html`<small>${why}</small>` : ""}`,
         status,
         "why",
       ),
-      td(`<span class="mono" title="${e(s.hotkey)}">${e(shortKey(s.hotkey))}</span>`, s.hotkey),
+      td(html`<span class="mono" title="${s.hotkey}">${shortKey(s.hotkey)}</span>`, s.hotkey),
       td(
-        `<span class="mono" title="${e(s.image ?? "")}">${e(shortImage(s.image))}</span>`,
+        html`<span class="mono" title="${s.image ?? ""}">${shortImage(s.image)}</span>`,
         s.image ?? "",
       ),
-      td(r ? `<a href="/evals/${r.evalId}">eval ${r.evalId}</a>` : "–", r?.evalId ?? -1),
+      td(r ? html`<a href="/evals/${r.evalId}">eval ${r.evalId}</a>` : "–", r?.evalId ?? -1),
     ];
   });
   const more =
     total > rows.length
-      ? `<p class="note">The best ${rows.length} of ${total} submissions; <a href="/api/submissions">/api/submissions</a> pages through all.</p>`
+      ? html`<p class="note">The best ${rows.length} of ${total} submissions; <a href="/api/submissions">/api/submissions</a> pages through all.</p>`
       : "";
-  return `<section id="leaderboard-section"><h2>Leaderboard</h2>${more}
+  return html`<section id="leaderboard-section"><h2>Leaderboard</h2>${more}
 ${
   rows.length === 0
-    ? "<p>No submissions yet.</p>"
+    ? html`<p>No submissions yet.</p>`
     : table(
         "leaderboard",
         [
@@ -133,36 +139,42 @@ ${
 </section>`;
 }
 
-function queue(s: StateView): string {
+function queue(s: StateView): SafeHtml {
   const jobs = s.evaluating.map(
     (j) =>
-      `<li><a href="/evals/${j.evalId}">eval ${j.evalId}</a> (${e(j.status)}): ${j.candidates.map((c) => `s${c}`).join(", ")}</li>`,
+      html`<li><a href="/evals/${j.evalId}">eval ${j.evalId}</a> (${j.status}): ${join(
+        j.candidates.map((c) => `s${c}`),
+        ", ",
+      )}</li>`,
   );
   const next = s.queue.next.map(
     (q) =>
-      `<li>s${q.id}, uid ${q.uid ?? "–"}, <span class="mono">${e(shortKey(q.hotkey))}</span>, committed at block ${q.block}</li>`,
+      html`<li>s${q.id}, uid ${q.uid ?? "–"}, <span class="mono">${shortKey(q.hotkey)}</span>, committed at block ${q.block}</li>`,
   );
-  return `<section id="queue"><h2>Queue <span class="count">${s.queue.depth}</span></h2>
-${jobs.length ? `<h3>Being evaluated</h3><ul>${jobs.join("")}</ul>` : ""}
-${next.length ? `<h3>Waiting, in commit order</h3><ol>${next.join("")}</ol>` : "<p>Nothing waiting.</p>"}
+  return html`<section id="queue"><h2>Queue <span class="count">${s.queue.depth}</span></h2>
+${jobs.length ? html`<h3>Being evaluated</h3><ul>${jobs}</ul>` : ""}
+${next.length ? html`<h3>Waiting, in commit order</h3><ol>${next}</ol>` : html`<p>Nothing waiting.</p>`}
 </section>`;
 }
 
-function weights(s: StateView): string {
+function weights(s: StateView): SafeHtml {
   const w = s.weights;
   const set = w.lastSet
-    ? `<p id="weights-last">Last set at block ${w.lastSet.block ?? "–"}: ${w.lastSet.uids.map((u, i) => `uid ${u} ← ${w.lastSet?.weights[i]}`).join(", ")}.</p>`
-    : "<p>Weights have not been set yet.</p>";
+    ? html`<p id="weights-last">Last set at block ${w.lastSet.block ?? "–"}: ${join(
+        w.lastSet.uids.map((u, i) => `uid ${u} ← ${w.lastSet?.weights[i]}`),
+        ", ",
+      )}.</p>`
+    : html`<p>Weights have not been set yet.</p>`;
   const attempt =
     w.lastAttempt && w.lastAttempt.status !== "set"
-      ? `<p class="warn">Latest attempt (slot ${w.lastAttempt.slot}): ${e(w.lastAttempt.status)} after ${w.lastAttempt.attempts} tries${w.lastAttempt.error ? `: ${e(w.lastAttempt.error)}` : ""}.</p>`
+      ? html`<p class="warn">Latest attempt (slot ${w.lastAttempt.slot}): ${w.lastAttempt.status} after ${w.lastAttempt.attempts} tries${w.lastAttempt.error ? `: ${w.lastAttempt.error}` : ""}.</p>`
       : "";
-  return `<section id="weights"><h2>Weights</h2>${set}${attempt}<p>Chain head seen: block ${s.lastScanBlock ?? "–"}.</p></section>`;
+  return html`<section id="weights"><h2>Weights</h2>${set}${attempt}<p>Chain head seen: block ${s.lastScanBlock ?? "–"}.</p></section>`;
 }
 
-function history(h: readonly HistoryEntryView[], nowIso: string): string {
+function history(h: readonly HistoryEntryView[], nowIso: string): SafeHtml {
   if (h.length === 0)
-    return `<section id="history"><h2>King history</h2><p>No king yet.</p></section>`;
+    return html`<section id="history"><h2>King history</h2><p>No king yet.</p></section>`;
   const chart = stepSvg({
     title: "King's score over time",
     unit: "score",
@@ -177,17 +189,17 @@ function history(h: readonly HistoryEntryView[], nowIso: string): string {
   const rows = [...h]
     .reverse()
     .map((x) => [
-      td(e(when(x.at)), x.at),
-      td(e(x.type), x.type),
+      td(when(x.at), x.at),
+      td(x.type, x.type),
       td(`s${x.submissionId}`, x.submissionId),
       td(String(x.uid), x.uid),
       td(score(x.score), x.score, "num"),
       td(
-        x.evalId === null ? "–" : `<a href="/evals/${x.evalId}">eval ${x.evalId}</a>`,
+        x.evalId === null ? "–" : html`<a href="/evals/${x.evalId}">eval ${x.evalId}</a>`,
         x.evalId ?? -1,
       ),
     ]);
-  return `<section id="history"><h2>King history</h2>
+  return html`<section id="history"><h2>King history</h2>
 <figure>${chart}</figure>
 ${table(
   "history-table",
@@ -211,26 +223,26 @@ export function dashboardPage(
   /** The newest evals, newest first. */
   evals: readonly { id: number; status: string }[],
 ): string {
-  const recent = evals
-    .map((j) => `<li><a href="/evals/${j.id}">eval ${j.id}</a> ${e(j.status)}</li>`)
-    .join("");
+  const recent = evals.map(
+    (j) => html`<li><a href="/evals/${j.id}">eval ${j.id}</a> ${j.status}</li>`,
+  );
   return page(
     "Dashboard",
     s.arena,
-    `<div class="grid">${kingCard(s)}${queue(s)}</div>
+    html`<div class="grid">${kingCard(s)}${queue(s)}</div>
 ${leaderboard(subs.submissions, subs.total)}
 ${history(h, s.now)}
-<div class="grid">${weights(s)}<section id="evals"><h2>Recent evals</h2>${recent ? `<ul>${recent}</ul>` : "<p>None yet.</p>"}</section></div>`,
+<div class="grid">${weights(s)}<section id="evals"><h2>Recent evals</h2>${recent.length ? html`<ul>${recent}</ul>` : html`<p>None yet.</p>`}</section></div>`,
   );
 }
 
-function serverRow(v: ServerView, c?: CandidateView): string[] {
+function serverRow(v: ServerView, c?: CandidateView): HtmlValue[] {
   return [
-    td(e(v.name), v.name),
-    td(e(v.role), v.role),
-    td(`<span class="mono" title="${e(v.image ?? "")}">${e(shortImage(v.image))}</span>`),
+    td(v.name, v.name),
+    td(v.role, v.role),
+    td(html`<span class="mono" title="${v.image ?? ""}">${shortImage(v.image)}</span>`),
     td(
-      `<span class="status ${v.status === "ok" && (!c || c.gate.passed) ? "pass" : "fail"}">${c ? (c.gate.passed ? "pass" : "FAIL") : e(v.status)}</span>${v.failure ? `<small>${e(`${v.failure.stage}: ${v.failure.message}`)}</small>` : ""}`,
+      html`<span class="status ${v.status === "ok" && (!c || c.gate.passed) ? "pass" : "fail"}">${c ? (c.gate.passed ? "pass" : "FAIL") : v.status}</span>${v.failure ? html`<small>${`${v.failure.stage}: ${v.failure.message}`}</small>` : ""}`,
     ),
     td(ms(v.ttftMs), v.ttftMs ?? "", "num ttft"),
     td(tps(v.tokensPerSec), v.tokensPerSec ?? "", "num tps"),
@@ -239,37 +251,32 @@ function serverRow(v: ServerView, c?: CandidateView): string[] {
 }
 
 /** A token as JSON shows it (spaces and newlines visible); the exact token in data-token. */
-function tokenCell(t: string | null, cls: string): string {
+function tokenCell(t: string | null, cls: string): SafeHtml {
   return t === null
-    ? `<td class="${cls}"><span class="none">∅</span></td>`
-    : `<td class="${cls}" data-token="${e(t)}">${e(JSON.stringify(t).slice(1, -1))}</td>`;
+    ? html`<td class="${cls}"><span class="none">∅</span></td>`
+    : html`<td class="${cls}" data-token="${t}">${JSON.stringify(t).slice(1, -1)}</td>`;
 }
 
 /** The first divergence, token by token: the reference's row over the candidate's. */
-function divergence(p: PromptVerdictView): string {
+function divergence(p: PromptVerdictView): SafeHtml | "" {
   const d = p.divergence;
   if (!d) return "";
-  const positions = d.tokens.map((t) => `<th>${t.position}</th>`).join("");
+  const positions = d.tokens.map((t) => html`<th>${t.position}</th>`);
   const at = (pos: number) => (pos === d.position ? " at" : "");
-  const ref = d.tokens.map((t) => tokenCell(t.reference, `tok${at(t.position)}`)).join("");
-  const cand = d.tokens
-    .map((t) =>
-      tokenCell(
-        t.candidate,
-        `tok${at(t.position)}${t.candidate !== t.reference ? " differs" : ""}`,
-      ),
-    )
-    .join("");
+  const ref = d.tokens.map((t) => tokenCell(t.reference, `tok${at(t.position)}`));
+  const cand = d.tokens.map((t) =>
+    tokenCell(t.candidate, `tok${at(t.position)}${t.candidate !== t.reference ? " differs" : ""}`),
+  );
   const top = d.referenceTop
     .slice(0, 5)
-    .map((t) => `${e(JSON.stringify(t.token))} ${t.logprob.toFixed(3)}`)
+    .map((t) => `${JSON.stringify(t.token)} ${t.logprob.toFixed(3)}`)
     .join(", ");
-  return `<div class="divergence" data-prompt="${e(p.id)}" data-position="${d.position}">
+  return html`<div class="divergence" data-prompt="${p.id}" data-position="${d.position}">
 <div class="scroll"><table class="tokens"><thead><tr><th></th>${positions}</tr></thead><tbody>
 <tr><th scope="row">reference</th>${ref}</tr>
 <tr><th scope="row">candidate</th>${cand}</tr>
 </tbody></table></div>
-<p>At token ${d.position}: reference ${d.reference ? `${e(JSON.stringify(d.reference.token))} (${d.reference.logprob.toFixed(3)})` : "stopped"}, candidate ${d.candidate ? `${e(JSON.stringify(d.candidate.token))} (${d.candidate.logprob.toFixed(3)})` : "ended its answer"}; ${d.gap === null ? "not in the reference's top list" : `gap to the reference's top-1 ${d.gap.toFixed(3)} (tie gap ${d.tieGap})`}. Reference top: ${top || "–"}.</p>
+<p>At token ${d.position}: reference ${d.reference ? `${JSON.stringify(d.reference.token)} (${d.reference.logprob.toFixed(3)})` : "stopped"}, candidate ${d.candidate ? `${JSON.stringify(d.candidate.token)} (${d.candidate.logprob.toFixed(3)})` : "ended its answer"}; ${d.gap === null ? html`not in the reference's top list` : html`gap to the reference's top-1 ${d.gap.toFixed(3)} (tie gap ${d.tieGap})`}. Reference top: ${top || "–"}.</p>
 </div>`;
 }
 
@@ -302,27 +309,31 @@ function candidateSection(c: CandidateView, b: ServerView, tpsPhase: string, ttf
   });
   const odd = c.gate.prompts.filter((p) => p.status !== "match");
   const rows = c.gate.prompts.map((p) => [
-    td(e(p.id), p.id),
+    td(p.id, p.id),
     td(
-      `<span class="status ${p.status === "fail" ? "fail" : "pass"}">${e(p.status)}</span>`,
+      html`<span class="status ${p.status === "fail" ? "fail" : "pass"}">${p.status}</span>`,
       p.status,
     ),
-    td(e(p.reason ?? ""), p.reason ?? ""),
+    td(p.reason ?? "", p.reason ?? ""),
     td(`${p.matchedTokens} / ${p.referenceTokens}`, p.matchedTokens),
     td(p.maxLogprobError.toFixed(4), p.maxLogprobError, "num"),
   ]);
   const improvements = `TTFT gain ${pct(c.ttftImprovement)}, throughput gain ${pct(c.tpsImprovement)}`;
-  return `<section class="candidate" id="candidate-${e(c.name)}" data-name="${e(c.name)}" data-score="${c.score}" data-passed="${c.gate.passed}">
-<h2>${e(c.name)} <small>${e(c.role)}${c.submissionId === null ? "" : `, submission s${c.submissionId}`}</small></h2>
-<p class="summary">Score <strong class="score">${score(c.score)}</strong>: ${c.gate.passed ? improvements : `0, the gate failed (${e(c.gate.reasons.join("; ") || c.failure?.message || "not run")})`}.
-${c.ttftMs === null || c.tokensPerSec === null ? "Not measured." : `TTFT ${ms(c.ttftMs)} ms vs the baseline's ${ms(b.ttftMs)} ms; ${tps(c.tokensPerSec)} tok/s vs ${tps(b.tokensPerSec)} tok/s.`}</p>
+  const oddPrompts = odd.map(
+    (p) =>
+      html`<div class="prompt ${p.status}"><p><strong>${p.id}</strong>: ${p.status}${p.reason ? ` (${p.reason})` : ""}${p.message ? `: ${p.message}` : ""}</p>${divergence(p)}</div>`,
+  );
+  return html`<section class="candidate" id="candidate-${c.name}" data-name="${c.name}" data-score="${c.score}" data-passed="${String(c.gate.passed)}">
+<h2>${c.name} <small>${c.role}${c.submissionId === null ? "" : `, submission s${c.submissionId}`}</small></h2>
+<p class="summary">Score <strong class="score">${score(c.score)}</strong>: ${c.gate.passed ? improvements : `0, the gate failed (${c.gate.reasons.join("; ") || c.failure?.message || "not run"})`}.
+${c.ttftMs === null || c.tokensPerSec === null ? "Not measured." : html`TTFT ${ms(c.ttftMs)} ms vs the baseline's ${ms(b.ttftMs)} ms; ${tps(c.tokensPerSec)} tok/s vs ${tps(b.tokensPerSec)} tok/s.`}</p>
 <div class="charts"><figure class="ttft-chart">${ttft}</figure><figure class="tps-chart">${thr}</figure></div>
 <h3>Gate: ${c.gate.passed ? "passed" : "failed"}</h3>
 <p>${c.gate.prompts.length} prompts judged; matched tokens ${pct(c.gate.matchedFraction)} of the reference's; ${c.gate.toleratedDivergences} tolerated divergences at near-ties; logprob error mean ${c.gate.meanLogprobError.toFixed(4)}, largest ${c.gate.maxLogprobError.toFixed(4)}.</p>
-${odd.length ? `<h4>Prompts that diverged or failed (${odd.length})</h4>${odd.map((p) => `<div class="prompt ${p.status}"><p><strong>${e(p.id)}</strong>: ${e(p.status)}${p.reason ? ` (${e(p.reason)})` : ""}${p.message ? `: ${e(p.message)}` : ""}</p>${divergence(p)}</div>`).join("\n")}` : "<p>Every prompt matched the reference token for token.</p>"}
+${odd.length ? html`<h4>Prompts that diverged or failed (${odd.length})</h4>${join(oddPrompts, "\n")}` : html`<p>Every prompt matched the reference token for token.</p>`}
 <details><summary>Every prompt's verdict (${c.gate.prompts.length})</summary>
 ${table(
-  `prompts-${e(c.name)}`,
+  `prompts-${c.name}`,
   [
     ["prompt", "text"],
     ["verdict", "text"],
@@ -338,19 +349,20 @@ ${table(
 
 export function evalPage(v: EvalView, arena: string): string {
   const r = v.report;
-  const head = `<section id="eval" data-eval="${v.id}" data-status="${e(v.status)}"><h1>Eval ${v.id}</h1>
+  const candidates = v.candidates.map((c) => `s${c.submissionId} (${c.role})`).join(", ");
+  const head = html`<section id="eval" data-eval="${v.id}" data-status="${v.status}"><h1>Eval ${v.id}</h1>
 <dl>
-<dt>Status</dt><dd>${e(v.status)}${v.reason ? ` (${e(v.reason)})` : ""}</dd>
-<dt>Seed</dt><dd class="mono">${e(v.seed)} (block ${v.seedBlock})</dd>
+<dt>Status</dt><dd>${v.status}${v.reason ? ` (${v.reason})` : ""}</dd>
+<dt>Seed</dt><dd class="mono">${v.seed} (block ${v.seedBlock})</dd>
 <dt>Attempts</dt><dd>${v.attempts}</dd>
-<dt>Candidates</dt><dd>${v.candidates.map((c) => `s${c.submissionId} (${e(c.role)})`).join(", ")}</dd>
-${v.reportUrl ? `<dt>Report</dt><dd><a href="${e(v.reportUrl)}">full EvalReport (JSON)</a></dd>` : ""}
+<dt>Candidates</dt><dd>${candidates}</dd>
+${v.reportUrl ? html`<dt>Report</dt><dd><a href="${v.reportUrl}">full EvalReport (JSON)</a></dd>` : ""}
 </dl></section>`;
   if (!r)
     return page(
       `Eval ${v.id}`,
       arena,
-      `${head}<p>${e(v.reportProblem ?? "No report yet: the job has not settled.")}</p>`,
+      html`${head}<p>${v.reportProblem ?? "No report yet: the job has not settled."}</p>`,
     );
   const servers = table(
     "servers",
@@ -365,20 +377,23 @@ ${v.reportUrl ? `<dt>Report</dt><dd><a href="${e(v.reportUrl)}">full EvalReport 
     ],
     [serverRow(r.baseline), ...r.candidates.map((c) => serverRow(c, c))],
   );
-  const verdict = r.verdict.events.map((x) => `<li>${e(x)}</li>`).join("");
+  const verdict = r.verdict.events.map((x) => html`<li>${x}</li>`);
   return page(
     `Eval ${v.id}`,
     arena,
-    `${head}
+    html`${head}
 <section id="session"><h2>Session</h2>
-<p>Arena ${e(r.arena)}, ${e(when(r.startedAt))} to ${e(when(r.finishedAt))}, status ${e(r.status)}.</p>
+<p>Arena ${r.arena}, ${when(r.startedAt)} to ${when(r.finishedAt)}, status ${r.status}.</p>
 ${servers}
-${verdict ? `<h3>Verdict</h3><ul>${verdict}</ul>` : ""}
+${verdict.length ? html`<h3>Verdict</h3><ul>${verdict}</ul>` : ""}
 </section>
-${r.candidates.map((c) => candidateSection(c, r.baseline, r.tpsPhase, r.ttftPhase)).join("\n")}`,
+${join(
+  r.candidates.map((c) => candidateSection(c, r.baseline, r.tpsPhase, r.ttftPhase)),
+  "\n",
+)}`,
   );
 }
 
 export function errorPage(status: number, message: string, arena: string): string {
-  return page(String(status), arena, `<h1>${status}</h1><p>${e(message)}</p>`);
+  return page(String(status), arena, html`<h1>${status}</h1><p>${message}</p>`);
 }

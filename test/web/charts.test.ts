@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { barSvg, escapeXml, histogramSvg, type Series, stepSvg } from "../../src/web/charts.js";
+import type { Series } from "../../src/web/charts.js";
+import * as charts from "../../src/web/charts.js";
+import { escapeHtml as escapeXml } from "../../src/web/html.js";
+
+// The charts are SafeHtml; these checks read their markup.
+const histogramSvg = (o: Parameters<typeof charts.histogramSvg>[0]) =>
+  String(charts.histogramSvg(o));
+const barSvg = (o: Parameters<typeof charts.barSvg>[0]) => String(charts.barSvg(o));
+const stepSvg = (o: Parameters<typeof charts.stepSvg>[0]) => String(charts.stepSvg(o));
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2024, 0, 1);
