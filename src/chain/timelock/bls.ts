@@ -29,8 +29,9 @@ function decodePoint<P extends { toBytes(compressed?: boolean): Uint8Array; is0(
     throw new TimelockError(`a compressed ${group} point has ${size} bytes, got ${bytes.length}`);
   let point: P;
   try {
-    // noble checks the curve equation and the prime-order subgroup here.
-    point = fromBytes(bytes);
+    // noble checks the curve equation and the prime-order subgroup here. It clears the flag bits
+    // of what `slice()` gives it, which for a Buffer is the caller's memory: give it a copy.
+    point = fromBytes(Uint8Array.from(bytes));
   } catch (err) {
     throw new TimelockError(`not a valid ${group} point: ${(err as Error).message}`);
   }

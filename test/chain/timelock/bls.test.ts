@@ -113,6 +113,13 @@ describe("strict point decoding", () => {
     );
   });
 
+  it("leaves a Buffer argument as it was (noble clears flag bits in what it is given)", () => {
+    const key = Buffer.from(vectors.quicknet.publicKey, "hex");
+    decodeG2(key);
+    decodeG2(key);
+    expect(key.toString("hex")).toBe(vectors.quicknet.publicKey);
+  });
+
   it("refuses a wrong length, an x off the curve, the identity and an uncompressed encoding", () => {
     expect(() => decodeG1(new Uint8Array(47))).toThrow(/48 bytes/);
     expect(() => decodeG2(new Uint8Array(95))).toThrow(/96 bytes/);
