@@ -15,7 +15,7 @@ for (const file of process.argv.slice(2)) {
   const r = JSON.parse(readFileSync(file, "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
   console.log(
-    `${suite}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped (${r.numTotalTests} tests in ${r.numTotalTestSuites} files)`,
+    `${suite}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped (${r.numTotalTests} tests in ${r.testResults.length} files)`,
   );
   total.passed += r.numPassedTests;
   total.failed += r.numFailedTests;
