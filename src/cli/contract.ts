@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { checkContract, type ProbeResult } from "../contract/probes.js";
+import { checkContract, type ProbeResult } from "../probes/contract.js";
 import { parseEndpoint, parsePositive } from "./args.js";
 
 export function registerContract(program: Command): void {

@@ -4,9 +4,9 @@
 // failure what to do next.
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
-import { checkContract, type ProbeResult, type RequirementId } from "../contract/probes.js";
 import type { EvalReport } from "../eval/report.js";
 import { explainRequest, type GateFailReason } from "../gate/index.js";
+import { checkContract, type ProbeResult, type RequirementId } from "../probes/contract.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { waitForHealth } from "../runtime/health.js";
 import { ImageRefused, type RunningServer, type Runtime } from "../runtime/runtime.js";

@@ -13,13 +13,13 @@ import {
   type ResponseLimits,
   ResponseLimitsSchema,
 } from "../../src/contract/limits.js";
-import { checkContract } from "../../src/contract/probes.js";
 import { ModelListSchema } from "../../src/contract/schemas.js";
 import { loadVocabulary, type Vocabulary } from "../../src/contract/tokenizer.js";
 import { streamChat } from "../../src/harness/client.js";
 import { BenchReportSchema } from "../../src/harness/report.js";
 import { runBench, workloadLimits } from "../../src/harness/run.js";
 import { parseWorkload } from "../../src/harness/workload.js";
+import { checkContract } from "../../src/probes/contract.js";
 import { HealthTimeout, waitForHealth } from "../../src/runtime/health.js";
 import { type JunkKind, type JunkServer, startJunkServer } from "../helpers/junk-server.js";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkContract, type RequirementId } from "../../src/contract/probes.js";
+import { checkContract, type RequirementId } from "../../src/probes/contract.js";
 import { spawnReferenceServer } from "../../src/reference/spawn.js";
 import { closedPort } from "../helpers/ports.js";
 import { type Breakage, startBreakingProxy } from "../helpers/proxy.js";

@@ -1,17 +1,18 @@
 // `cacheon contract check`: probes every requirement of DESIGN §2.1 against a running server and
 // returns pass/fail per requirement with the evidence. The probes are independent requests, so a
-// failure names one requirement instead of cascading.
+// failure names one requirement instead of cascading. They stream through the harness's client, so
+// they sit above it, in a folder of their own, not in contract/ (the contract's types and parsers).
 import { Agent } from "undici";
-import { type StreamResult, streamChat } from "../harness/client.js";
-import { fetchJson, fetchText } from "./http.js";
-import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from "./limits.js";
+import { fetchJson, fetchText } from "../contract/http.js";
+import { DEFAULT_RESPONSE_LIMITS, type ResponseLimits } from "../contract/limits.js";
 import {
   type ChatCompletionRequest,
   ChatCompletionResponseSchema,
   ModelListSchema,
   type TokenLogprob,
-} from "./schemas.js";
-import { clip } from "./stream.js";
+} from "../contract/schemas.js";
+import { clip } from "../contract/stream.js";
+import { type StreamResult, streamChat } from "../harness/client.js";
 
 export const REQUIREMENTS = {
   health: "GET /health answers 200",
