@@ -3,11 +3,11 @@
 // rules. The schema's defaults are the V1 values for everything DESIGN §2 fixes; the workload has no
 // default and comes from a preset (presets.ts) or a file (load.ts).
 import { z } from "zod";
+import { isPinnedImage } from "../contract/image-ref.js";
 import { honestResponseBytes, ResponseLimitsSchema } from "../contract/limits.js";
 import { GateThresholdsSchema } from "../gate/schema.js";
 import type { PromptLength } from "../harness/prompts.js";
 import { PhaseSchema, WarmupSchema, WorkloadSchema } from "../harness/workload.js";
-import { isPinnedImage } from "../runtime/image-ref.js";
 
 export class ArenaError extends Error {}
 

@@ -1,9 +1,9 @@
 // A miner's on-chain commitment: one UTF-8 field `<name[:tag]>@sha256:<64 hex>` in the Commitments
 // pallet. The encoder (miner side) and the strict parser (validator side) share one grammar: the OCI
-// distribution reference grammar, with the digest pinned to sha256 (runtime/image-ref). Pure functions; the parser
+// distribution reference grammar, with the digest pinned to sha256 (contract/image-ref). Pure functions; the parser
 // never throws on chain data, it returns the reason a commitment is rejected.
 import { z } from "zod";
-import { type ImageRef, type ImageRefRejectKind, parseImageRef } from "../runtime/image-ref.js";
+import { type ImageRef, type ImageRefRejectKind, parseImageRef } from "../contract/image-ref.js";
 
 /** `Raw{N}` holds up to this many bytes. */
 export const RAW_MAX_BYTES = 128;

@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { parseImageRef } from "../contract/image-ref.js";
 import { formatZodIssues } from "../contract/json-file.js";
-import { parseImageRef } from "./image-ref.js";
 import { ImageRefused, type Runtime } from "./runtime.js";
 import { ReferenceSpecSchema } from "./spec.js";
 

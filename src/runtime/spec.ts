@@ -2,7 +2,7 @@
 // process, or a container image pinned by digest (the Docker runtime). Specs cross boundaries (CLI,
 // pod jobs, reports), so they are zod schemas.
 import { z } from "zod";
-import { parseImageRef } from "./image-ref.js";
+import { parseImageRef } from "../contract/image-ref.js";
 
 export const UrlSpecSchema = z.strictObject({
   kind: z.literal("url"),

@@ -10,10 +10,10 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { parseImageRef } from "../../src/contract/image-ref.js";
 import { fetchManifestSummary } from "../../src/runtime/docker/registry.js";
 import type { DockerRuntime } from "../../src/runtime/docker/runtime.js";
 import { HealthTimeout, waitForHealth } from "../../src/runtime/health.js";
-import { parseImageRef } from "../../src/runtime/image-ref.js";
 import { ImageRefused, type RunningServer } from "../../src/runtime/runtime.js";
 import {
   docker,

@@ -2,13 +2,13 @@
 // the one-line refusals of fetchManifestSummary, and image references from text (shared by the
 // registry tests in the main suite and the Docker suite).
 import { expect } from "vitest";
+import { type ImageRef, parseImageRef } from "../../src/contract/image-ref.js";
 import {
   fetchManifestSummary,
   type ManifestOptions,
   RegistryError,
   type RegistryErrorKind,
 } from "../../src/runtime/docker/registry.js";
-import { type ImageRef, parseImageRef } from "../../src/runtime/image-ref.js";
 
 export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";

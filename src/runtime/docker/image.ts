@@ -6,7 +6,7 @@
 // reach the public report, so an unreachable registry's is only that: how the connection failed
 // goes to the operator's log.
 import type Dockerode from "dockerode";
-import { type ImageRef, parseImageRef } from "../image-ref.js";
+import { type ImageRef, parseImageRef } from "../../contract/image-ref.js";
 import { ImageRefused } from "../runtime.js";
 import { fetchManifestSummary, RegistryError } from "./registry.js";
 

@@ -6,8 +6,8 @@ import { createHash } from "node:crypto";
 import { Agent, type Dispatcher, request } from "undici";
 import { z } from "zod";
 import { describeNetworkError } from "../../contract/http.js";
+import { type ImageRef, registryLocation } from "../../contract/image-ref.js";
 import { formatZodIssues } from "../../contract/json-file.js";
-import { type ImageRef, registryLocation } from "../image-ref.js";
 import {
   NonPublicAddressError,
   PUBLIC_REALM_RULE,

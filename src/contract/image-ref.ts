@@ -1,7 +1,8 @@
 // Image references pinned by digest: `[registry[:port]/]path[:tag]@sha256:<64 hex>`, the OCI
 // distribution reference grammar with the digest required. Miners commit one, the arena pins its
-// baseline with one, and the Docker runtime pulls only what one names. Pure functions: the parser
-// never throws, it returns why a reference is refused.
+// baseline with one, and the Docker runtime pulls only what one names: the pinned image is part of
+// the miner's contract, so the grammar lives here, below the arena, the chain and the runtime that
+// all read it. Pure functions: the parser never throws, it returns why a reference is refused.
 
 /** distribution/reference's NameTotalLengthMax. */
 const NAME_MAX_LENGTH = 255;
