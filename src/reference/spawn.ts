@@ -4,7 +4,7 @@
 // exits; and each child has an IPC channel to this process, whose closing it takes as this process's
 // death (cli/serve.ts), so even a SIGKILL of this process takes its servers with it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cliEntry } from "../cli/entry.js";
+import { cliEntry } from "../entry.js";
 
 export const READY_LINE = /^cacheon reference server listening on (http:\/\/\S+)$/;
 

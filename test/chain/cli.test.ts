@@ -11,7 +11,7 @@ import {
   startLocalChain,
 } from "../../src/chain/local/chain.js";
 import { Subtensor } from "../../src/chain/subtensor.js";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 
 const ENTRY = cliEntry();
 

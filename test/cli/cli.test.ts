@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
 import { cacheon } from "../helpers/cli.js";
 

@@ -9,7 +9,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 import { tinyArenaFile } from "../helpers/arenas.js";
 import { closedPort } from "../helpers/ports.js";
 import { docker, podContainers, podNetworks, SKIP } from "./fixture.js";

@@ -1,6 +1,6 @@
 // Runs the built `cacheon` CLI as a child process, as a user would.
 import { execFile } from "node:child_process";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 
 export interface CliRun {
   code: number;

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 import { closedPort } from "../helpers/ports.js";
 import { TOKEN } from "./pod-process.js";
 

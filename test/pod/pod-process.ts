@@ -2,7 +2,7 @@
 // its own, so a test can kill the worker together with the reference servers it started, as a
 // machine losing the worker would.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 
 export const TOKEN = "test-token-0123456789abcdef";
 

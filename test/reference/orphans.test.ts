@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 import { PodClient } from "../../src/pod/client.js";
 import { tinyArenaFile, tinyArenaPath } from "../helpers/arenas.js";
 import { type PodProcess, startPod, TOKEN } from "../pod/pod-process.js";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_ADDRESSES } from "../../src/chain/local/chain.js";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 import { PodClient } from "../../src/pod/client.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import { FAILPOINT_ENV, FAILPOINTS, type Failpoint } from "../../src/validator/failpoint.js";

@@ -1,7 +1,7 @@
 // `cacheon demo --serve` as a child process on the tiny arena: one real round (local chain, local
 // pod, four miners, the validator loop), then its dashboard and API on loopback until Ctrl-C.
 import { type ChildProcess, spawn } from "node:child_process";
-import { cliEntry } from "../../src/cli/entry.js";
+import { cliEntry } from "../../src/entry.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
 
 export interface ServedDemo {

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRuntime } from "../../../src/chain/local/runtime.js";
 import { Storage } from "../../../src/chain/local/storage.js";
 import { registerChainLocal } from "../../../src/cli/chain-local.js";
-import { cliEntry } from "../../../src/cli/entry.js";
 import { CliError } from "../../../src/cli/errors.js";
+import { cliEntry } from "../../../src/entry.js";
 import { rawRpc } from "./helpers.js";
 
 async function run(args: string[]): Promise<unknown> {
