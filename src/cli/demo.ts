@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { LocalMiner } from "../app/local-arena.js";
 import type { Arena } from "../arena/index.js";
 import { writeFileAtomic } from "../contract/atomic-write.js";
 import { type CandidateRun, type EvalReport, EvalReportSchema } from "../eval/report.js";
 import { explainRequest } from "../gate/index.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { LeaderboardRow } from "../store/store.js";
-import type { LocalMiner } from "../validator/local-arena.js";
 import { parseListen } from "./args.js";
 import { CliError } from "./errors.js";
 import { arenaOption } from "./eval.js";
@@ -83,11 +83,11 @@ export function registerDemo(program: Command): void {
       const { loadRuntime, MetadataMissingError } = await import("../chain/local/runtime.js");
       const { Subtensor } = await import("../chain/subtensor.js");
       const { DEMO_MINERS, commitMiners, devPair, minerImages, startLocalPod } = await import(
-        "../validator/local-arena.js"
+        "../app/local-arena.js"
       );
       const { catalogueRuntime } = await import("../runtime/catalogue.js");
       const { localRuntime } = await import("../runtime/local.js");
-      const { openValidatorService } = await import("../validator/service.js");
+      const { openValidatorService } = await import("../app/validator-service.js");
       const { describeEvent } = await import("../validator/describe.js");
       const { PodClient } = await import("../pod/client.js");
 

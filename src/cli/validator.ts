@@ -152,7 +152,7 @@ export function registerValidatorRun(validator: Command): void {
       const { pino } = await import("pino");
       const log = pino({ level: opts.logLevel, base: { service: "cacheon-validator" } });
       const { describeEvent } = await import("../validator/describe.js");
-      const { openValidatorService } = await import("../validator/service.js");
+      const { openValidatorService } = await import("../app/validator-service.js");
       const { Subtensor } = await import("../chain/subtensor.js");
 
       const chain = await Subtensor.connect(opts.network, {

@@ -1,18 +1,19 @@
 // The validator's test arena: the local chain (dev accounts on subnet 1, //Alice validates), a
 // local pod whose catalogue runs the miners' images as reference servers, miners that commit
 // through the real client, and readers of what ended up on chain.
-import { type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
-import { loadRuntime } from "../../src/chain/local/runtime.js";
-import { Subtensor } from "../../src/chain/subtensor.js";
-import { catalogueRuntime } from "../../src/runtime/catalogue.js";
-import { localRuntime } from "../../src/runtime/local.js";
+
 import {
   commitMiners,
   type LocalMiner,
   type LocalPod,
   minerImages,
   startLocalPod,
-} from "../../src/validator/local-arena.js";
+} from "../../src/app/local-arena.js";
+import { type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
+import { loadRuntime } from "../../src/chain/local/runtime.js";
+import { Subtensor } from "../../src/chain/subtensor.js";
+import { catalogueRuntime } from "../../src/runtime/catalogue.js";
+import { localRuntime } from "../../src/runtime/local.js";
 
 /** Bob's engine is the fastest, Charlie's fast, Dave's model subtly wrong, Eve copies Bob. */
 export const TEST_MINERS: LocalMiner[] = [

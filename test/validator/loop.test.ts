@@ -6,15 +6,15 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { devPair, type LocalMiner } from "../../src/app/local-arena.js";
+import { openValidatorService } from "../../src/app/validator-service.js";
 import { loadArena } from "../../src/arena/load.js";
 import { parseCommitmentText } from "../../src/chain/commitment.js";
 import { startLocalChain } from "../../src/chain/local/chain.js";
 import { createLocalArtifactStore } from "../../src/store/artifacts/index.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import type { ValidatorEvent } from "../../src/validator/events.js";
-import { devPair, type LocalMiner } from "../../src/validator/local-arena.js";
 import { StaticPods } from "../../src/validator/pods.js";
-import { openValidatorService } from "../../src/validator/service.js";
 import { Validator } from "../../src/validator/validator.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
 import { BUCKET, CREDENTIALS, objectText, s3Client, startS3 } from "../helpers/s3.js";
@@ -212,7 +212,7 @@ describe("validator loop on the local chain and a local pod", () => {
     };
     a = await startTestArena(TEST_MINERS.slice(0, 1));
     // Charlie's image is not in the pod's catalogue: the pod cannot "pull" it.
-    const { minerImages } = await import("../../src/validator/local-arena.js");
+    const { minerImages } = await import("../../src/app/local-arena.js");
     const missing = minerImages([unknown]).refs.get("//Charlie") as string;
     await commitAll(a, TEST_MINERS.slice(0, 1));
     const parsed = parseCommitmentText(missing);

@@ -13,12 +13,12 @@ import { artifactStoreFromEnv } from "../store/artifacts/index.js";
 import type { ArtifactLog, ArtifactStore } from "../store/artifacts/types.js";
 import { lockDirectory } from "../store/lock.js";
 import { ValidatorStore } from "../store/store.js";
+import type { ValidatorEvent } from "../validator/events.js";
+import { createMetrics, type ValidatorMetrics } from "../validator/metrics.js";
+import { type StaticPod, StaticPods } from "../validator/pods.js";
+import { Validator, type ValidatorChain } from "../validator/validator.js";
 import { VERSION } from "../version.js";
 import { createWebServer } from "../web/server.js";
-import type { ValidatorEvent } from "./events.js";
-import { createMetrics, type ValidatorMetrics } from "./metrics.js";
-import { type StaticPod, StaticPods } from "./pods.js";
-import { Validator, type ValidatorChain } from "./validator.js";
 
 export interface ServiceOptions {
   stateDir: string;
