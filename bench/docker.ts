@@ -9,13 +9,13 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadPromptPool } from "../src/arena/pool.js";
-import { formatTable } from "../src/cli/table.js";
 import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { loadVocabulary } from "../src/contract/tokenizer.js";
 import type { ServerRun } from "../src/eval/report.js";
 import { type NamedServer, runEvalSession } from "../src/eval/session.js";
 import { createDockerRuntime } from "../src/runtime/docker/runtime.js";
 import type { Runtime } from "../src/runtime/runtime.js";
+import { formatTable } from "../src/table.js";
 import { ensureEngine } from "../test/docker/engine.js";
 import { buildBaseImage, makeModelsDir, pushBehaviour } from "../test/docker/images.js";
 import { tinyArena } from "../test/helpers/arenas.js";

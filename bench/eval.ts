@@ -15,12 +15,12 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadArena } from "../src/arena/index.js";
 import { loadPromptPool } from "../src/arena/pool.js";
-import { formatTable } from "../src/cli/table.js";
 import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { loadVocabulary } from "../src/contract/tokenizer.js";
 import { runEvalSession } from "../src/eval/session.js";
 import { mean } from "../src/harness/stats.js";
 import { localRuntime } from "../src/runtime/local.js";
+import { formatTable } from "../src/table.js";
 
 const TARGET_SCORE_STD = 0.003;
 const TARGET_OVERHEAD_SHARE = 0.05;

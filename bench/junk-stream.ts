@@ -19,11 +19,11 @@ import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 import { ArenaSchema } from "../src/arena/config.js";
 import { ARENA_PRESETS } from "../src/arena/presets.js";
-import { formatTable } from "../src/cli/table.js";
 import { type ResponseLimits, ResponseLimitsSchema } from "../src/contract/limits.js";
 import { builtinPrompts } from "../src/harness/prompts.js";
 import { type PhaseRunContext, runPhaseTrial, warmupPhase } from "../src/harness/run.js";
 import { HealthTimeout, waitForHealth } from "../src/runtime/health.js";
+import { formatTable } from "../src/table.js";
 
 const KINDS = ["comments", "data-lines", "one-line", "chunks"] as const;
 type Kind = (typeof KINDS)[number];

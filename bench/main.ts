@@ -27,7 +27,6 @@ import { dirname, join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Pool, request } from "undici";
 import { z } from "zod";
-import { formatTable as table } from "../src/cli/table.js";
 import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { cliEntry } from "../src/entry.js";
 import { type StreamResult, streamChat } from "../src/harness/client.js";
@@ -36,6 +35,7 @@ import { builtinPrompts, type Prompt } from "../src/harness/prompts.js";
 import { mulberry32, quantile } from "../src/harness/stats.js";
 import { buildRequest, type WorkloadInput } from "../src/harness/workload.js";
 import { spawnReferenceServer } from "../src/reference/spawn.js";
+import { formatTable as table } from "../src/table.js";
 
 const TARGET_TOKENS_PER_SEC_256 = 100_000;
 const TARGET_TTFT_ERR_P99_MS: Record<number, number> = { 1: 1, 256: 5 };

@@ -16,9 +16,9 @@ import {
   type Workload,
   WorkloadError,
 } from "../harness/workload.js";
+import { formatTable as table } from "../table.js";
 import { parseEndpoint } from "./args.js";
 import { CliError } from "./errors.js";
-import { formatTable as table } from "./table.js";
 
 interface BenchOptions {
   endpoint: string;

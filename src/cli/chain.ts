@@ -7,8 +7,8 @@ import type { Command } from "commander";
 import { resolveNetwork } from "../chain/networks.js";
 import type { RevealOutcome, SubmitWeightsReport } from "../chain/submit-weights.js";
 import type { Subtensor as Chain } from "../chain/subtensor.js";
+import { formatTable } from "../table.js";
 import { CliError } from "./errors.js";
-import { formatTable } from "./table.js";
 import { addWalletOptions, loadWalletHotkey, type WalletOptions } from "./wallet.js";
 
 export interface NetworkOptions {

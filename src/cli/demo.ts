@@ -14,11 +14,11 @@ import { type CandidateRun, type EvalReport, EvalReportSchema } from "../eval/re
 import { explainRequest } from "../gate/index.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { LeaderboardRow } from "../store/store.js";
+import { formatTable } from "../table.js";
 import { parseListen } from "./args.js";
 import { CliError } from "./errors.js";
 import { arenaOption } from "./eval.js";
 import { evalProgress } from "./eval-progress.js";
-import { formatTable } from "./table.js";
 import { serviceStartError } from "./validator.js";
 
 interface DemoOptions {

@@ -19,12 +19,12 @@ import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { localRuntime } from "../runtime/local.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
+import { formatTable } from "../table.js";
 import { parseGpusOption } from "./args.js";
 import { CliError } from "./errors.js";
 import { runSessionOnPod } from "./eval-pod.js";
 import { evalProgress } from "./eval-progress.js";
 import { podToken, TOKEN_ENV } from "./pod.js";
-import { formatTable } from "./table.js";
 import { formatVerdict } from "./verdict.js";
 
 /**

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import { type GateMargin, gateMargins } from "../gate/index.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
+import { formatTable } from "../table.js";
 import { parseGpusOption } from "./args.js";
 import { CliError } from "./errors.js";
 import {
@@ -16,7 +17,6 @@ import {
   runSessionCli,
   seedOption,
 } from "./eval.js";
-import { formatTable } from "./table.js";
 
 interface CalibrateOptions {
   baseline: string;

@@ -2,7 +2,7 @@
 // numbers against the baseline, its gate result and score, who would be king, and why each failure
 // happened.
 import type { EvalReport } from "../eval/report.js";
-import { formatTable } from "./table.js";
+import { formatTable } from "../table.js";
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ms = (x: number | null | undefined) => (x == null ? "-" : x.toFixed(1));
