@@ -71,7 +71,11 @@ export function encodeWeightsTlockPayload(p: WeightsTlockPayload): Uint8Array {
 
 class ScaleReader {
   at = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  private readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    // A plain copy: a Buffer's slice() is a view into Node's shared pool (see wire.ts).
+    this.bytes = Uint8Array.from(bytes);
+  }
   take(n: number, field: string): Uint8Array {
     if (n > this.bytes.length - this.at)
       throw new TimelockError(

@@ -58,10 +58,15 @@ export function serializeTlockCiphertext(ct: TlockCiphertext): Uint8Array {
 /** Reads fields front to back; every error names the field and its offset. */
 class Reader {
   at = 0;
+  private readonly bytes: Uint8Array;
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     private readonly base = 0,
-  ) {}
+  ) {
+    // A plain copy: a Buffer's slice() is a view into Node's shared pool, whose `.buffer` (read
+    // through a DataView below) starts elsewhere.
+    this.bytes = Uint8Array.from(bytes);
+  }
   take(n: number, field: string): Uint8Array {
     if (this.at + n > this.bytes.length)
       throw new TimelockError(

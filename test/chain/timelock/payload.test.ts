@@ -47,6 +47,18 @@ describe("WeightsTlockPayload", () => {
     expect(decoded.versionKey).toBe(1001n);
   });
 
+  it("decodes a Buffer from Node's shared pool (a view that does not start at its ArrayBuffer's 0)", () => {
+    Buffer.from("padding"); // so the pool is in use before the payload's bytes land in it
+    const pooled = Buffer.from(ex.hex, "hex");
+    expect(pooled.byteOffset).toBeGreaterThan(0);
+    const decoded = decodeWeightsTlockPayload(pooled);
+    expect([decoded.uids, decoded.values, decoded.versionKey]).toEqual([
+      [0, 1, 2, 3],
+      [65535, 1, 2, 3],
+      1001n,
+    ]);
+  });
+
   it("encodes as @polkadot/types does, and decodes what it encodes (any payload)", () => {
     const u16 = fc.integer({ min: 0, max: 65535 });
     fc.assert(

@@ -41,6 +41,12 @@ describe("wire layout", () => {
     expect(toHex(serializeTlockCiphertext(fields))).toBe(toHex(ct));
   });
 
+  it("parses a Buffer from Node's shared pool (a view that does not start at its ArrayBuffer's 0)", () => {
+    const pooled = Buffer.from(toHex(ct), "hex");
+    expect(pooled.byteOffset).toBeGreaterThan(0);
+    expect(toHex(serializeTlockCiphertext(parseTlockCiphertext(pooled)))).toBe(toHex(ct));
+  });
+
   const patched = (offset: number, bytes: number[]) => {
     const copy = ct.slice();
     copy.set(bytes, offset);
