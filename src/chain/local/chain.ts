@@ -26,6 +26,11 @@ export interface LocalChainOptions {
   stateFile?: string;
   /** SCALE metadata file (default: $CACHEON_SUBTENSOR_METADATA, else ../shared/fixtures/subtensor/). */
   metadataPath?: string;
+  /**
+   * Block `number`'s timestamp in ms (default: the wall clock): Timestamp.Now, the clock a client
+   * estimates block times and drand rounds from, and the test beacon's clock.
+   */
+  clock?: (number: number) => number;
 }
 
 export interface LocalChain {
@@ -33,6 +38,11 @@ export interface LocalChain {
   port: number;
   bestNumber(): number;
   produceBlocks(n: number): Promise<void>;
+  /**
+   * Feeds drand's pulse of `round` (its 48-byte signature), stored at the start of the next block;
+   * throws when the round is not after Drand.LastStoredRound or the signature is not the beacon's.
+   */
+  addPulse(round: number, signature: Uint8Array): void;
   snapshot(): LocalChainState;
   close(): Promise<void>;
 }
@@ -59,6 +69,7 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Loc
   const node = resumed
     ? ChainNode.fromState(runtime, resumed)
     : ChainNode.fromGenesis(runtime, parseGenesis(opts.genesis ?? devGenesis()));
+  if (opts.clock) node.clock = opts.clock;
   const host = opts.host ?? "127.0.0.1";
   const server = await startRpcServer(node, host, opts.port ?? 0);
   const blockTimeMs = opts.blockTimeMs ?? 1000;
@@ -75,6 +86,7 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Loc
         await new Promise((resolve) => setImmediate(resolve));
       }
     },
+    addPulse: (round, signature) => node.addPulse(round, signature),
     snapshot: () => node.snapshot(),
     close: async () => {
       if (closed) return;

@@ -62,8 +62,8 @@ const crEnabled = (ctx: DispatchContext, netuid: number): boolean =>
 const isSelfWeight = (uid: number, uids: number[], values: number[]): boolean =>
   values.length === 1 && uids[0] === uid;
 
-/** do_set_weights. */
-function doSetWeights(
+/** do_set_weights (also what a revealed timelocked commit goes through). */
+export function doSetWeights(
   ctx: DispatchContext,
   netuid: number,
   uids: number[],
@@ -187,30 +187,82 @@ function revealWeights(ctx: DispatchContext, args: Codec[]): void {
   ctx.emit(S, "WeightsRevealed", [ctx.who, netuid, provided]);
 }
 
+/** A mechanism's storage index (NetUidStorageIndex): mecid * 4096 + netuid. */
+export const mechanismIndex = (netuid: number, mecid: number): number => mecid * 4096 + netuid;
+
+/** The pallet's bound on a timelocked commit (MAX_CRV3_COMMIT_SIZE_BYTES). */
+export const MAX_TIMELOCKED_COMMIT_BYTES = 5000;
+
+/** The commit argument of the timelocked calls, over its bound: the runtime cannot decode it. */
+export function oversizedCommit(call: Call): number | null {
+  const name = `${call.section}.${call.method}`;
+  if (name !== `${S}.commitTimelockedWeights` && name !== `${S}.commitTimelockedMechanismWeights`)
+    return null;
+  const commit = call.args[name.endsWith("MechanismWeights") ? 2 : 1];
+  const length = commit?.toU8a(true).length ?? 0;
+  return length > MAX_TIMELOCKED_COMMIT_BYTES ? length : null;
+}
+
+/** Entries of TimelockedWeightCommits(netuid_index, epoch): (who, commit_block, commit, reveal_round). */
+export type TimelockedCommit = [string, number, string, number];
+
 /**
- * Stored and announced as the real chain does, but never revealed: revealing needs drand pulses and
- * timelock decryption, which this double does not have (documented in README.md).
+ * internal_commit_timelocked_weights, with the CheckWeights dispatch extension's round check first:
+ * the commit is filed under the subnet's SubnetEpochIndex and revealed by the chain itself (see
+ * block-step.ts) once that epoch is RevealPeriodEpochs behind and the round's pulse is stored.
  */
-function commitTimelockedWeights(ctx: DispatchContext, args: Codec[]): void {
-  const netuid = num(args[0] ?? null);
-  const commit = args[1]?.toU8a(true) ?? new Uint8Array();
-  const revealRound = BigInt(args[2]?.toString() ?? "0");
-  const version = num(args[3] ?? null);
+function commitTimelocked(
+  ctx: DispatchContext,
+  netuid: number,
+  mecid: number,
+  commit: Uint8Array,
+  revealRound: number,
+  version: number,
+): void {
+  if (revealRound < Number(ctx.storage.get("drand", "lastStoredRound")?.toString() ?? "0"))
+    fail("InvalidRevealRound");
   if (!crEnabled(ctx, netuid)) fail("CommitRevealDisabled");
   if (version !== num(ctx.storage.get(S, "commitRevealWeightsVersion"))) {
     fail("IncorrectCommitRevealVersion");
   }
+  if (mecid >= num(ctx.storage.get(S, "mechanismCountCurrent", [netuid])))
+    fail("MechanismDoesNotExist");
   const uid = uidOf(ctx, netuid) ?? fail("HotKeyNotRegisteredInSubNet");
   if (!rateLimitOk(ctx, netuid, uid)) fail("CommittingWeightsTooFast");
-  const epoch = epochIndex(netuid, num(ctx.storage.get(S, "tempo", [netuid])), ctx.block);
-  const pending = (ctx.storage.get(S, "timelockedWeightCommits", [netuid, epoch])?.toJSON() ??
-    []) as [string, number, string, number][];
+  const index = mechanismIndex(netuid, mecid);
+  const epoch = num(ctx.storage.get(S, "subnetEpochIndex", [netuid]));
+  const pending = (ctx.storage.get(S, "timelockedWeightCommits", [index, epoch])?.toJSON() ??
+    []) as TimelockedCommit[];
   if (pending.filter(([account]) => account === ctx.who).length >= MAX_UNREVEALED_COMMITS)
     fail("TooManyUnrevealedCommits");
-  pending.push([ctx.who, ctx.block, u8aToHex(commit), Number(revealRound)]);
-  ctx.storage.put(S, "timelockedWeightCommits", [netuid, epoch], pending);
-  ctx.emit(S, "TimelockedWeightsCommitted", [ctx.who, netuid, blake2AsHex(commit), revealRound]);
+  pending.push([ctx.who, ctx.block, u8aToHex(commit), revealRound]);
+  ctx.storage.put(S, "timelockedWeightCommits", [index, epoch], pending);
+  ctx.emit(S, "TimelockedWeightsCommitted", [ctx.who, index, blake2AsHex(commit), revealRound]);
   setLastUpdate(ctx, netuid, uid);
+}
+
+function commitTimelockedWeights(ctx: DispatchContext, args: Codec[]): void {
+  const [netuid, commit, round, version] = args;
+  commitTimelocked(
+    ctx,
+    num(netuid ?? null),
+    0,
+    commit?.toU8a(true) ?? new Uint8Array(),
+    num(round ?? null),
+    num(version ?? null),
+  );
+}
+
+function commitTimelockedMechanismWeights(ctx: DispatchContext, args: Codec[]): void {
+  const [netuid, mecid, commit, round, version] = args;
+  commitTimelocked(
+    ctx,
+    num(netuid ?? null),
+    num(mecid ?? null),
+    commit?.toU8a(true) ?? new Uint8Array(),
+    num(round ?? null),
+    num(version ?? null),
+  );
 }
 
 /** Bytes a Data field counts toward the per-epoch commitment space (Data::len_for_rate_limit). */
@@ -269,6 +321,7 @@ const HANDLERS: Record<string, (ctx: DispatchContext, args: Codec[]) => void> = 
   "subtensorModule.commitWeights": commitWeights,
   "subtensorModule.revealWeights": revealWeights,
   "subtensorModule.commitTimelockedWeights": commitTimelockedWeights,
+  "subtensorModule.commitTimelockedMechanismWeights": commitTimelockedMechanismWeights,
 };
 
 /** The calls this double executes (section.method as the api names them); others are refused at submission. */

@@ -4,6 +4,7 @@
 import { decodeAddress } from "@polkadot/util-crypto";
 import { z } from "zod";
 import { readJsonFile } from "../../contract/json-file.js";
+import { beaconConfig } from "./drand.js";
 import type { Storage } from "./storage.js";
 
 const Ss58 = z.string().refine(
@@ -61,10 +62,24 @@ const AccountSchema = z.strictObject({
   free: Amount.default(0n),
 });
 
+/**
+ * The drand beacon whose pulses the chain stores. `quicknet`: the real one (Drand.BeaconConfig's
+ * default); its pulses arrive only when fed (addPulse / cacheon_addDrandPulse, signatures verified),
+ * e.g. the public round-1000 signature. `test`: the chain is its own beacon, with a key derived from
+ * a public seed (src/chain/local/drand.ts), and stores each round's pulse once its time has come by
+ * the blocks' timestamps: anyone can read commits early, so it is for tests and the demo only.
+ */
+const DrandSchema = z.strictObject({
+  beacon: z.enum(["quicknet", "test"]).default("quicknet"),
+});
+
 export const GenesisSchema = z
   .strictObject({
     subnets: z.array(SubnetSchema).default([]),
     accounts: z.array(AccountSchema).default([]),
+    /** CommitRevealWeightsVersion, the version commit_timelocked_*weights must name (runtime default 4). */
+    commitRevealWeightsVersion: U16.default(4),
+    drand: DrandSchema.default({ beacon: "quicknet" }),
   })
   .superRefine((g, ctx) => {
     const netuids = new Set<number>();
@@ -176,6 +191,8 @@ export function writeGenesis(storage: Storage, genesis: Genesis): void {
     });
   }
   storage.put(S, "totalNetworks", [], genesis.subnets.length);
+  storage.put(S, "commitRevealWeightsVersion", [], genesis.commitRevealWeightsVersion);
+  storage.put("drand", "beaconConfig", [], beaconConfig(genesis.drand.beacon));
   for (const s of genesis.subnets) {
     const n = s.hotkeys.length;
     storage.put(S, "networksAdded", [s.netuid], true);

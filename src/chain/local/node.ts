@@ -5,7 +5,9 @@ import type { Header } from "@polkadot/types/interfaces";
 import { compactToU8a, hexToU8a, u8aConcat, u8aToHex, u8aToU8a } from "@polkadot/util";
 import { blake2AsHex } from "@polkadot/util-crypto";
 import { z } from "zod";
-import { dispatch, ModuleError } from "./dispatch.js";
+import { blockStep } from "./block-step.js";
+import { dispatch, ModuleError, oversizedCommit } from "./dispatch.js";
+import { checkPulse } from "./drand.js";
 import {
   type DecodedExtrinsic,
   decodeExtrinsic,
@@ -70,6 +72,9 @@ export class ChainNode {
   private readonly states = new Map<number, StateMap>();
   private pool: PoolEntry[] = [];
   private readonly listeners = new Set<BlockListener>();
+  private fedPulses: { round: number; signature: Uint8Array }[] = [];
+  /** The timestamp (ms) of block `number` as it is built: Timestamp.Now, and the test beacon's clock. */
+  clock: (number: number) => number = () => Date.now();
 
   private constructor(readonly runtime: Runtime) {}
 
@@ -163,6 +168,19 @@ export class ChainNode {
     return this.pool.map((e) => e.tx.hex);
   }
 
+  /**
+   * Feeds a drand pulse, stored at the start of the next block (as the pallet's write_pulse would
+   * be): checked now against the best state (after LastStoredRound and pulses already fed, and
+   * signed with Drand.BeaconConfig's key); throws TimelockError with the reason otherwise.
+   */
+  addPulse(round: number, signature: Uint8Array): void {
+    const storage = new Storage(this.runtime, new Map(this.bestState()));
+    const last = this.fedPulses[this.fedPulses.length - 1];
+    if (last) storage.put("drand", "lastStoredRound", [], last.round);
+    checkPulse(storage, round, signature);
+    this.fedPulses.push({ round, signature: Uint8Array.from(signature) });
+  }
+
   private signingContext(): SigningContext {
     return {
       genesisHash: this.genesisHash,
@@ -173,6 +191,14 @@ export class ChainNode {
   /** Validate against the best block and queue; throws PoolError as the node's pool would. */
   submit(hex: string, watch?: (status: TxStatus) => void): { hash: string; status: TxStatus } {
     const tx = decodeExtrinsic(this.runtime, hex);
+    // The runtime's commit argument is a BoundedVec: past its bound the call does not decode.
+    const oversized = oversizedCommit(tx.call);
+    if (oversized !== null)
+      throw new PoolError(
+        1002,
+        "Verification Error",
+        `Runtime error: Could not decode the call: a commit of ${oversized} bytes is over MAX_CRV3_COMMIT_SIZE_BYTES = 5000`,
+      );
     verifyExtrinsic(this.runtime, tx, this.best.number, this.signingContext());
     const nonce = this.accountNonce(tx.signerAddress);
     if (tx.nonce < nonce)
@@ -199,8 +225,18 @@ export class ChainNode {
     init.put("system", "number", [], number);
     init.put("system", "parentHash", [], parent.hash);
     init.put("system", "blockHash", [parent.number], parent.hash);
-    init.put("timestamp", "now", [], Date.now());
+    const nowMs = this.clock(number);
+    init.put("timestamp", "now", [], nowMs);
     const events: Uint8Array[] = [];
+    const fedPulses = this.fedPulses;
+    this.fedPulses = [];
+    blockStep({
+      storage: init,
+      block: number,
+      nowMs,
+      fedPulses,
+      emit: (section, name, args) => events.push(this.eventRecord(null, section, name, args)),
+    });
     const included: PoolEntry[] = [];
     const ctx = this.signingContext();
     for (let progress = true; progress; ) {
@@ -320,8 +356,13 @@ export class ChainNode {
     };
   }
 
-  /** SCALE EventRecord { phase: ApplyExtrinsic(index), event, topics: [] }. */
-  private eventRecord(index: number, section: string, name: string, args: unknown[]): Uint8Array {
+  /** SCALE EventRecord { phase: ApplyExtrinsic(index) or Initialization (null), event, topics: [] }. */
+  private eventRecord(
+    index: number | null,
+    section: string,
+    name: string,
+    args: unknown[],
+  ): Uint8Array {
     const events = this.runtime.decorated.events as unknown as Record<
       string,
       Record<
@@ -337,8 +378,8 @@ export class ChainNode {
     if (!pallet) throw new Error(`pallet ${section} is not in the metadata`);
     const r = this.runtime.registry;
     return u8aConcat(
-      new Uint8Array([0]),
-      r.createType("u32", index).toU8a(),
+      index === null ? new Uint8Array([2]) : new Uint8Array([0]),
+      index === null ? new Uint8Array() : r.createType("u32", index).toU8a(),
       new Uint8Array([pallet.index.toNumber(), event.meta.index.toNumber()]),
       ...event.meta.fields.map((f, i) =>
         r.createType(r.createLookupType(f.type.toNumber()), args[i]).toU8a(),

@@ -317,6 +317,20 @@ export function createRpcHandlers(node: ChainNode): Record<string, Handler> {
       partialFee: "0",
     }),
     payment_queryFeeDetails: () => ({ inclusionFee: null }),
+
+    // Not a Substrate method: feeds a drand pulse (round, signature hex), stored in the next block.
+    cacheon_addDrandPulse: ([round, signature]) => {
+      try {
+        node.addPulse(
+          param(z.number().int().min(1), round, "round"),
+          u8aToU8a(param(Hex, signature, "signature")),
+        );
+      } catch (err) {
+        if (err instanceof RpcError) throw err;
+        throw new RpcError(4010, "Pulse refused", (err as Error).message);
+      }
+      return null;
+    },
   };
   return handlers;
 }

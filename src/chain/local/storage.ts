@@ -77,6 +77,23 @@ export class Storage {
   remove(section: string, item: string, args: unknown[] = []): void {
     this.map.delete(this.key(section, item, args));
   }
+
+  /**
+   * The keys (hex, sorted) of a map's entries whose leading keys are `args` (none: all entries).
+   * With Identity / Twox64Concat / Blake2_128Concat hashers the key's last bytes are its last key.
+   */
+  keysWithPrefix(section: string, item: string, args: unknown[] = []): string[] {
+    const entry = this.entry(section, item) as unknown as {
+      keyPrefix(...a: unknown[]): Uint8Array;
+    };
+    return keysPaged(this.map, u8aToHex(entry.keyPrefix(...args)), Number.MAX_SAFE_INTEGER);
+  }
+}
+
+/** The little-endian unsigned integer in the last `bytes` bytes of a hex storage key. */
+export function keySuffixNumber(key: string, bytes: number): number {
+  const tail = Buffer.from(key.slice(key.length - bytes * 2), "hex");
+  return bytes === 8 ? Number(tail.readBigUInt64LE(0)) : tail.readUIntLE(0, bytes);
 }
 
 /** Keys under `prefix` in byte order, after `startKey`, at most `count` (state_getKeysPaged). */

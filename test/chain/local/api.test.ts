@@ -383,7 +383,7 @@ describe("hash commit-reveal (subnet 2, tempo 10, reveal period 1)", () => {
     expect(result.error).toBe("subtensorModule.CommitRevealDisabled");
   });
 
-  it("stores a timelocked commit (never revealed) and checks its version", async () => {
+  it("stores a timelocked commit under the subnet's epoch index and checks its version", async () => {
     const bad = await sendAndInclude(
       api,
       chain,
@@ -399,7 +399,8 @@ describe("hash commit-reveal (subnet 2, tempo 10, reveal period 1)", () => {
     );
     expect(ok.error).toBeNull();
     const block = (await api.rpc.chain.getHeader(ok.blockHash)).number.toNumber();
-    const pending = await Q.subtensorModule.timelockedWeightCommits(2, epochIndex(2, 10, block));
+    const epoch = (await Q.subtensorModule.subnetEpochIndex.at(ok.blockHash, 2)).toNumber();
+    const pending = await Q.subtensorModule.timelockedWeightCommits(2, epoch);
     expect(pending.toJSON()).toEqual([[A, block, "0x010203", 1000]]);
   });
 });
