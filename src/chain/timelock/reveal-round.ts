@@ -5,8 +5,9 @@
 // The chain decrypts the commits of epoch `current - RevealPeriodEpochs` with the pulse of their
 // round: too late a round and the commit is dropped unrevealed when the epoch advances; too early
 // and anyone reads it early. The legacy epoch arithmetic below can be off by up to a tempo on
-// runtimes with the stateful epoch index. The transaction pool refuses a round below
-// Drand.LastStoredRound, so the result is never below `lastStoredRound`.
+// runtimes with the stateful epoch index; `statefulRevealRound` reads that index instead (the reveal
+// epoch's first block from SubnetEpochIndex, LastEpochBlock and PendingEpochAt). The chain refuses
+// a round below Drand.LastStoredRound, so neither result is ever below `lastStoredRound`.
 import { TimelockError } from "./bls.js";
 import { QUICKNET } from "./drand.js";
 
@@ -80,6 +81,102 @@ export function legacyRevealRound(inputs: RevealRoundInputs): RevealRound {
   return {
     revealRound: Math.max(formulaRound, lastStoredRound),
     formulaRound,
+    revealEpoch,
+    firstRevealBlock,
+    targetBlock,
+    secondsUntilTarget,
+  };
+}
+
+/**
+ * The runtime's stateful epoch scheduler (runtime 424 on: `SubnetEpochIndex`, `LastEpochBlock`,
+ * `PendingEpochAt`), as read from storage at the head. An epoch slot is consumed, and the index
+ * incremented, at the first block where `block - LastEpochBlock >= tempo` (or at `PendingEpochAt`
+ * when an owner triggered one), in the block's initialisation, before its extrinsics.
+ */
+export interface EpochSchedule {
+  /** SubnetEpochIndex: the epoch a commit included now is filed under. */
+  index: number;
+  /** LastEpochBlock: the block whose initialisation consumed the last slot. */
+  lastEpochBlock: number;
+  /** PendingEpochAt: a triggered epoch's block, 0 when none is pending. */
+  pendingEpochAt: number;
+}
+
+export interface StatefulRevealRoundInputs {
+  /** The head; the commit is expected in the next block. */
+  head: number;
+  tempo: number;
+  revealPeriodEpochs: number;
+  schedule: EpochSchedule;
+  /** Seconds per block. */
+  blockTimeSeconds: number;
+  /** The head's time, Unix seconds. */
+  nowUnixSeconds: number;
+  lastStoredRound?: number;
+  genesisTime?: number;
+  period?: number;
+}
+
+export interface StatefulRevealRound extends RevealRound {
+  /** The epoch the commit will be filed under (SubnetEpochIndex when it is included). */
+  commitEpoch: number;
+  /** The block the commit is expected in. */
+  commitBlock: number;
+}
+
+/**
+ * reveal_round from the chain's own epoch state: the reveal epoch (commit epoch +
+ * RevealPeriodEpochs) starts at the block that consumes that many more slots, and the round is the
+ * one due SECURITY_BLOCK_OFFSET blocks after it, as the SDK aims. Never below `lastStoredRound`.
+ */
+export function statefulRevealRound(inputs: StatefulRevealRoundInputs): StatefulRevealRound {
+  const { head, tempo, revealPeriodEpochs, schedule } = inputs;
+  for (const [name, v] of Object.entries({
+    head,
+    tempo,
+    revealPeriodEpochs,
+    index: schedule.index,
+    lastEpochBlock: schedule.lastEpochBlock,
+    pendingEpochAt: schedule.pendingEpochAt,
+  }))
+    nonNegativeInteger(name, v);
+  if (tempo === 0)
+    throw new TimelockError("tempo is 0: the subnet runs no epochs, so no commit is ever revealed");
+  const lastStoredRound = inputs.lastStoredRound ?? 0;
+  nonNegativeInteger("lastStoredRound", lastStoredRound);
+  const genesisTime = inputs.genesisTime ?? QUICKNET.genesisTime;
+  const period = inputs.period ?? QUICKNET.period;
+  if (!(period > 0)) throw new TimelockError(`period must be positive, got ${period}`);
+  if (!Number.isFinite(inputs.blockTimeSeconds) || inputs.blockTimeSeconds < 0)
+    throw new TimelockError(`blockTimeSeconds must be >= 0, got ${inputs.blockTimeSeconds}`);
+  if (!Number.isFinite(inputs.nowUnixSeconds))
+    throw new TimelockError(`nowUnixSeconds must be finite, got ${inputs.nowUnixSeconds}`);
+
+  const commitBlock = head + 1;
+  let next = schedule.lastEpochBlock + tempo;
+  if (schedule.pendingEpochAt > 0) next = Math.min(next, schedule.pendingEpochAt);
+  let commitEpoch = schedule.index;
+  // A slot due at or before the commit's block is consumed in that block's initialisation, before
+  // the commit; a slot already overdue at the head fires in the next block.
+  if (next <= commitBlock) {
+    commitEpoch += 1;
+    next = commitBlock + tempo;
+  }
+  const revealEpoch = commitEpoch + revealPeriodEpochs;
+  const firstRevealBlock =
+    revealPeriodEpochs === 0 ? commitBlock : next + (revealPeriodEpochs - 1) * tempo;
+  const targetBlock = firstRevealBlock + SECURITY_BLOCK_OFFSET;
+  const secondsUntilTarget = Math.max(0, targetBlock - head) * inputs.blockTimeSeconds;
+  const formulaRound = Math.max(
+    1,
+    Math.floor((inputs.nowUnixSeconds + secondsUntilTarget - genesisTime) / period),
+  );
+  return {
+    revealRound: Math.max(formulaRound, lastStoredRound),
+    formulaRound,
+    commitEpoch,
+    commitBlock,
     revealEpoch,
     firstRevealBlock,
     targetBlock,
