@@ -17,8 +17,9 @@ import {
   WorkloadError,
 } from "../harness/workload.js";
 import { formatTable as table } from "../table.js";
-import { parseEndpoint } from "./args.js";
 import { CliError } from "./errors.js";
+import { integer, parseEndpoint } from "./options.js";
+import { withAbortOnSignal } from "./signals.js";
 
 interface BenchOptions {
   endpoint: string;
@@ -59,15 +60,6 @@ logprobs and checked against the text and the tokenizer, never taken from "usage
 TTFT runs from the request's last byte written to the first non-empty token.
 Exit status: 0 when every measured request succeeded, 1 when some failed (the report is
 still written), 2 for a usage error or an unreachable server.`;
-
-function integer(name: string, min: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min)
-      throw new CliError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-    return n;
-  };
-}
 
 export function registerBench(program: Command): void {
   program
@@ -256,28 +248,25 @@ async function bench(opts: BenchOptions): Promise<number> {
   }
   log(`bench: ${origin} is healthy; model ${model}; workload ${workload.name}`);
 
-  const cancel = new AbortController();
-  const onSigint = () => {
-    log("bench: interrupted; finishing the report (Ctrl-C again to quit)");
-    process.off("SIGINT", onSigint);
-    cancel.abort();
-  };
-  process.on("SIGINT", onSigint);
-  let report: BenchReport;
-  try {
-    report = await runBench({
-      origin,
-      model,
-      workload,
-      vocab,
-      signal: cancel.signal,
-      onProgress: (e) => {
-        if (e.type !== "phase-start") log(progressLine(e, workload.trials));
-      },
-    });
-  } finally {
-    process.off("SIGINT", onSigint);
-  }
+  // Ctrl-C only: the report of what ran is still written. SIGTERM ends the process as usual.
+  const report = await withAbortOnSignal(
+    (signal) => {
+      signal.addEventListener("abort", () =>
+        log("bench: interrupted; finishing the report (Ctrl-C again to quit)"),
+      );
+      return runBench({
+        origin,
+        model,
+        workload,
+        vocab,
+        signal,
+        onProgress: (e) => {
+          if (e.type !== "phase-start") log(progressLine(e, workload.trials));
+        },
+      });
+    },
+    ["SIGINT"],
+  );
   process.stdout.write(formatReport(report));
   if (out) {
     try {

@@ -1,6 +1,7 @@
 // `cacheon chain local`: run the local subtensor double (tests and the demo) until SIGINT/SIGTERM.
 import type { Command } from "commander";
 import { CliError } from "./errors.js";
+import { integer, parsePort } from "./options.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
 interface LocalOptions {
@@ -10,27 +11,8 @@ interface LocalOptions {
   metadata?: string;
 }
 
-function parseInteger(name: string, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n > max)
-      throw new CliError(
-        `${name} must be an integer from 0 to ${max}, got ${JSON.stringify(value)}`,
-      );
-    return n;
-  };
-}
-
-/** The `chain` command group, shared with the chain client's subcommands whoever registers first. */
-function chainCommand(program: Command): Command {
-  return (
-    program.commands.find((c) => c.name() === "chain") ??
-    program.command("chain").description("the Bittensor chain: commitments, metagraph, local chain")
-  );
-}
-
-export function registerChainLocal(program: Command): void {
-  chainCommand(program)
+export function registerChainLocal(chain: Command): void {
+  chain
     .command("local")
     .description(
       [
@@ -42,16 +24,11 @@ export function registerChainLocal(program: Command): void {
         "When listening it prints one line: cacheon local chain listening on ws://127.0.0.1:PORT",
       ].join(" "),
     )
-    .option(
-      "--port <n>",
-      "port to listen on (0: any free port)",
-      parseInteger("--port", 65535),
-      9944,
-    )
+    .option("--port <n>", "port to listen on (0: any free port)", parsePort, 9944)
     .option(
       "--block-ms <n>",
       "a block every N ms (0: no blocks are produced)",
-      parseInteger("--block-ms", 3_600_000),
+      integer("--block-ms", 0, 3_600_000),
       1000,
     )
     .option(

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { checkContract, type ProbeResult } from "../probes/contract.js";
-import { parseEndpoint, parsePositive } from "./args.js";
+import { parseEndpoint, parsePositive } from "./options.js";
 
 export function registerContract(program: Command): void {
   const contract = program

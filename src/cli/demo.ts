@@ -15,11 +15,10 @@ import { explainRequest } from "../gate/index.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { LeaderboardRow } from "../store/store.js";
 import { formatTable } from "../table.js";
-import { parseListen } from "./args.js";
 import { CliError } from "./errors.js";
-import { arenaOption } from "./eval.js";
 import { evalProgress } from "./eval-progress.js";
-import { serviceStartError } from "./validator.js";
+import { arenaOption, integer, parseListen } from "./options.js";
+import { serviceStartError } from "./validator-run.js";
 
 interface DemoOptions {
   arena?: Arena;
@@ -49,14 +48,7 @@ export function registerDemo(program: Command): void {
     .option(
       "--block-ms <ms>",
       "the local chain's block time",
-      (v) => {
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || n < 20 || n > 60_000)
-          throw new CliError(
-            `--block-ms must be an integer from 20 to 60000, got ${JSON.stringify(v)}`,
-          );
-        return n;
-      },
+      integer("--block-ms", 20, 60_000),
       250,
     )
     .option(

@@ -7,16 +7,16 @@ import type { Arena } from "../arena/index.js";
 import { type GateMargin, gateMargins } from "../gate/index.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { formatTable } from "../table.js";
-import { parseGpusOption } from "./args.js";
 import { CliError } from "./errors.js";
 import {
   arenaOption,
   baselineSpec,
-  cliDockerRuntime,
+  integer,
+  parseGpusOption,
   randomSeed,
-  runSessionCli,
   seedOption,
-} from "./eval.js";
+} from "./options.js";
+import { cliDockerRuntime, runSessionCli } from "./session.js";
 
 interface CalibrateOptions {
   baseline: string;
@@ -45,17 +45,7 @@ export function registerGate(program: Command): void {
     )
     .option("--models <dir>", "the model weights directory, for a docker:// baseline")
     .option("--gpus <all|none|ids>", "GPUs a docker:// baseline gets", parseGpusOption, "all")
-    .option(
-      "--runs <n>",
-      "candidate runs of the baseline",
-      (v: string) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1 || n > 50)
-          throw new CliError(`--runs must be an integer from 1 to 50, got ${JSON.stringify(v)}`);
-        return n;
-      },
-      3,
-    )
+    .option("--runs <n>", "candidate runs of the baseline", integer("--runs", 1, 50), 3)
     .option("--arena <v1|local|file>", "arena preset or JSON file (default: v1)", arenaOption)
     .option("--seed <hex>", "session seed (default: random)", seedOption)
     .option("--out <file>", "write the EvalReport JSON here")

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `cacheon` command: each subcommand lives in its own module and registers itself here.
+// The `cacheon` command: each subcommand lives in its own module (one file per command) and registers
+// itself here, under the groups made here.
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { registerBench } from "./bench.js";
-import { registerChain, registerValidatorSetWeights } from "./chain.js";
+import { registerChain } from "./chain.js";
 import { registerChainLocal } from "./chain-local.js";
 import { registerContract } from "./contract.js";
 import { registerDemo } from "./demo.js";
@@ -14,7 +15,9 @@ import { registerMinerCheck } from "./miner-check.js";
 import { registerMinerCommit } from "./miner-commit.js";
 import { registerPod } from "./pod.js";
 import { registerReference } from "./reference.js";
-import { registerValidatorRun } from "./validator.js";
+import { registerReportRescore } from "./report-rescore.js";
+import { registerValidatorRun } from "./validator-run.js";
+import { registerValidatorSetWeights } from "./validator-set-weights.js";
 import { registerWallet } from "./wallet.js";
 
 const program = new Command("cacheon")
@@ -25,6 +28,7 @@ const program = new Command("cacheon")
 
 registerDemo(program);
 registerEval(program);
+registerReportRescore(program.command("report").description("work with EvalReport files"));
 const miner = program
   .command("miner")
   .description("what a miner runs: the pre-flight check and the on-chain commit");
@@ -33,8 +37,11 @@ registerMinerCommit(miner);
 const validator = program.command("validator").description("what a validator runs");
 registerValidatorRun(validator);
 registerValidatorSetWeights(validator);
-registerChain(program);
-registerChainLocal(program);
+const chain = program
+  .command("chain")
+  .description("the Bittensor chain: commitments, metagraph, local chain");
+registerChain(chain);
+registerChainLocal(chain);
 registerWallet(program);
 registerGate(program);
 registerBench(program);

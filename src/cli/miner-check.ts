@@ -11,17 +11,17 @@ import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { waitForHealth } from "../runtime/health.js";
 import { ImageRefused, type RunningServer, type Runtime } from "../runtime/runtime.js";
 import type { ServerSpec } from "../runtime/spec.js";
-import { parseEndpoint, parseGpusOption } from "./args.js";
 import { CliError } from "./errors.js";
 import {
   arenaOption,
   baselineSpec,
-  cliDockerRuntime,
+  parseEndpoint,
+  parseGpusOption,
   parseServerSpec,
   randomSeed,
-  runSessionCli,
   seedOption,
-} from "./eval.js";
+} from "./options.js";
+import { cliDockerRuntime, runSessionCli } from "./session.js";
 import { formatVerdict } from "./verdict.js";
 
 const CONTRACT_ADVICE: Record<RequirementId, string> = {

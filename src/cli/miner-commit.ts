@@ -5,13 +5,15 @@ import type { Command } from "commander";
 import { commitmentRef, type ImageRef } from "../chain/commitment.js";
 import {
   addNetworkOptions,
+  addWalletOptions,
   confirm,
+  loadWalletHotkey,
   type NetworkOptions,
   requireConfirmable,
+  type WalletOptions,
   withChain,
-} from "./chain.js";
+} from "./chain-options.js";
 import { CliError } from "./errors.js";
-import { addWalletOptions, loadWalletHotkey, type WalletOptions } from "./wallet.js";
 
 interface MinerCommitOptions extends WalletOptions, NetworkOptions {
   image: string;

@@ -1,13 +1,12 @@
 // `cacheon pod serve`: the GPU pod worker. A validator sends it one eval job at a time over HTTP;
 // it runs the session with its runtime and keeps every job's events, report and logs in its state
 // directory, so a restarted worker still answers for the jobs of the one before it.
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
-import { checkToken } from "../pod/auth.js";
 import { FIREWALL_MODES, RUNTIME_KINDS } from "../pod/runtime.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
-import { parseGpusOption, parsePort } from "./args.js";
 import { CliError } from "./errors.js";
+import { parseGpusOption, parsePort, podToken, TOKEN_ENV } from "./options.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
 interface PodServeOptions {
@@ -20,38 +19,6 @@ interface PodServeOptions {
   runtime: (typeof RUNTIME_KINDS)[number];
   images?: string;
   firewall: (typeof FIREWALL_MODES)[number];
-}
-
-export const TOKEN_ENV = "CACHEON_POD_TOKEN";
-
-/**
- * The token from the file named by `flag`, else from $CACHEON_POD_TOKEN; one line when it is
- * missing or too weak. `cacheon eval --pod` shares it (flag --pod-token-file).
- */
-export function podToken(file: string | undefined, flag = "--token-file"): string {
-  let raw: string;
-  let source: string;
-  if (file !== undefined) {
-    source = `${flag} ${file}`;
-    try {
-      raw = readFileSync(file, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(
-        `cannot read ${source}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`,
-      );
-    }
-  } else {
-    const env = process.env[TOKEN_ENV];
-    if (env === undefined) throw new CliError(`give ${flag} FILE or set ${TOKEN_ENV}`);
-    raw = env;
-    source = TOKEN_ENV;
-  }
-  try {
-    return checkToken(raw, source);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
 }
 
 function modelsDir(dir: string | undefined): string | undefined {

@@ -9,8 +9,8 @@ import {
   type SpeedProfile,
 } from "../reference/profile.js";
 import type { ReferenceServer } from "../reference/server.js";
-import { parsePort } from "./args.js";
 import { CliError } from "./errors.js";
+import { integer, parsePort } from "./options.js";
 import { exitWithParent, listenError, serveUntilSignal } from "./serve.js";
 
 interface ServeOptions {
@@ -39,15 +39,6 @@ function parseVariant(value: string): Variant {
       `--variant must be one of ${VARIANTS.join(", ")}, got ${JSON.stringify(value)}`,
     );
   return value as Variant;
-}
-
-function parseSeed(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 0xffffffff)
-    throw new CliError(
-      `--seed must be an integer from 0 to 4294967295, got ${JSON.stringify(value)}`,
-    );
-  return n;
 }
 
 export function registerReference(program: Command): void {
@@ -92,7 +83,12 @@ export function registerReference(program: Command): void {
       "read the vocabulary from DIR/tokenizer.json (default: the packaged Qwen vocabulary)",
     )
     .option("--served-model-name <name>", "model name to serve", DEFAULT_SERVED_MODEL_NAME)
-    .option("--seed <n>", "model seed (servers that must agree use the same one)", parseSeed, 0)
+    .option(
+      "--seed <n>",
+      "model seed (servers that must agree use the same one)",
+      integer("--seed", 0, 0xffffffff),
+      0,
+    )
     .option(
       "--record-timings",
       "record when each request was received and its first token written; served at GET /debug/timings",

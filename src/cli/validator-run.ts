@@ -5,12 +5,24 @@ import { type Command, Option } from "commander";
 import type { Arena } from "../arena/index.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import type { ServerSpec } from "../runtime/spec.js";
-import { parseEndpoint, parseListen, parsePositive } from "./args.js";
-import { addNetworkOptions } from "./chain.js";
+import {
+  addNetworkOptions,
+  addWalletOptions,
+  loadWalletHotkey,
+  type WalletOptions,
+} from "./chain-options.js";
 import { CliError } from "./errors.js";
-import { arenaOption, baselineSpec } from "./eval.js";
-import { podToken, TOKEN_ENV } from "./pod.js";
-import { addWalletOptions, loadWalletHotkey, type WalletOptions } from "./wallet.js";
+import {
+  arenaOption,
+  baselineSpec,
+  integer,
+  parseEndpoint,
+  parseListen,
+  parsePositive,
+  podToken,
+  TOKEN_ENV,
+} from "./options.js";
+import { withAbortOnSignal } from "./signals.js";
 
 interface RunOptions extends WalletOptions {
   network: string;
@@ -33,17 +45,6 @@ interface RunOptions extends WalletOptions {
 }
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
-
-function integer(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min)
-      throw new CliError(
-        `${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`,
-      );
-    return n;
-  };
-}
 
 /** A validator service that could not start for a reason of the user's: one line; else `err`. */
 export async function serviceStartError(
@@ -203,21 +204,19 @@ export function registerValidatorRun(validator: Command): void {
         },
         `validator ${hotkey.address} on subnet ${opts.netuid}, ${opts.pod.length} pod(s), arena ${arena.name}`,
       );
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+      let stop: AbortSignal | undefined;
       try {
-        await service.validator.run(
-          stop.signal,
-          opts.exitWhenIdle ? () => service.validator.idle() : undefined,
-        );
+        await withAbortOnSignal((signal) => {
+          stop = signal;
+          return service.validator.run(
+            signal,
+            opts.exitWhenIdle ? () => service.validator.idle() : undefined,
+          );
+        });
       } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
         await service.close();
         await chain.close();
-        log.info({ event: "stop" }, stop.signal.aborted ? "stopped by signal" : "idle: exiting");
+        log.info({ event: "stop" }, stop?.aborted ? "stopped by signal" : "idle: exiting");
       }
     });
 }

@@ -1,44 +1,12 @@
-// `cacheon wallet show` and the wallet options every signing command shares (--wallet-name,
-// --wallet-hotkey, --wallet-path). Addresses only: no secret is ever printed.
-// The chain modules load on use: @polkadot's crypto takes seconds to import, and every cacheon
-// command would pay for it at startup.
+// `cacheon wallet show`: a wallet's hotkey and coldkey addresses. Addresses only: no secret is ever
+// printed. The wallet options are shared with the signing commands (chain-options.ts).
 import type { Command } from "commander";
-import type { Hotkey } from "../chain/wallet.js";
-import { WALLET_PATH_ENV, walletRoot } from "../chain/wallet-path.js";
-import { CliError } from "./errors.js";
-
-export interface WalletOptions {
-  walletName: string;
-  walletHotkey: string;
-  walletPath?: string;
-}
-
-export function addWalletOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption("--wallet-name <name>", "wallet folder name (btcli's --wallet.name)")
-    .option("--wallet-hotkey <name>", "hotkey file name (btcli's --wallet.hotkey)", "default")
-    .option(
-      "--wallet-path <dir>",
-      `folder holding the wallets (default: $${WALLET_PATH_ENV}, else ~/.bittensor/wallets)`,
-    );
-}
-
-const location = (o: WalletOptions) => ({
-  root: walletRoot(o.walletPath),
-  name: o.walletName,
-  hotkey: o.walletHotkey,
-});
-
-/** The hotkey pair, with wallet problems as one-line CLI errors. */
-export async function loadWalletHotkey(o: WalletOptions): Promise<Hotkey> {
-  const { loadHotkey, WalletError } = await import("../chain/wallet.js");
-  try {
-    return await loadHotkey(location(o));
-  } catch (err) {
-    if (err instanceof WalletError) throw new CliError(err.message);
-    throw err;
-  }
-}
+import {
+  addWalletOptions,
+  loadWalletHotkey,
+  type WalletOptions,
+  walletLocation,
+} from "./chain-options.js";
 
 export function registerWallet(program: Command): void {
   const wallet = program.command("wallet").description("Bittensor wallet files");
@@ -51,7 +19,7 @@ export function registerWallet(program: Command): void {
   )
     .option("--json", "print JSON")
     .action(async (opts: WalletOptions & { json?: boolean }) => {
-      const loc = location(opts);
+      const loc = walletLocation(opts);
       const hotkey = await loadWalletHotkey(opts);
       const { loadColdkeyAddress, WalletError } = await import("../chain/wallet.js");
       let coldkey: string | { error: string };

@@ -9,7 +9,7 @@ import {
   roundHalfEven,
   U16_MAX,
 } from "../../src/chain/weights.js";
-import { parseWeightList } from "../../src/cli/chain.js";
+import { parseWeightList } from "../../src/cli/validator-set-weights.js";
 
 describe("roundHalfEven (Python's round)", () => {
   it("rounds ties to even and everything else to nearest", () => {

@@ -2,7 +2,7 @@
 // arguments (as a pod runs it); any other image, URL or reference server is taken as given.
 import { describe, expect, test } from "vitest";
 import { arenaPreset } from "../../src/arena/load.js";
-import { baselineSpec } from "../../src/cli/eval.js";
+import { baselineSpec } from "../../src/cli/options.js";
 
 describe("baselineSpec", () => {
   const arena = arenaPreset("v1");

@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSessionOnPod } from "../../src/cli/eval-pod.js";
+import { runSessionOnPod } from "../../src/cli/session.js";
 import { EvalReportSchema } from "../../src/eval/report.js";
 import { PodClient, PodError, type PodErrorKind } from "../../src/pod/client.js";
 import type { JobRequestInput, PodEvent } from "../../src/pod/schema.js";

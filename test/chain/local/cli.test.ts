@@ -15,7 +15,7 @@ import { rawRpc } from "./helpers.js";
 
 async function run(args: string[]): Promise<unknown> {
   const program = new Command("cacheon").exitOverride();
-  registerChainLocal(program);
+  registerChainLocal(program.command("chain"));
   return program.parseAsync(["node", "cacheon", "chain", "local", ...args]).then(
     () => null,
     (err: unknown) => err,
