@@ -9,9 +9,10 @@ import type { KeyringPair } from "@polkadot/keyring/types";
 import type { Arena } from "../arena/index.js";
 import type { JobRequestInput } from "../pod/schema.js";
 import type { ServerSpec } from "../runtime/spec.js";
-import { artifactStoreFromEnv } from "../store/artifacts/index.js";
+import { ArtifactConfigError, artifactStoreFromEnv } from "../store/artifacts/index.js";
 import type { ArtifactLog, ArtifactStore } from "../store/artifacts/types.js";
-import { lockDirectory } from "../store/lock.js";
+import { StoreError } from "../store/db.js";
+import { DirectoryLockedError, lockDirectory } from "../store/lock.js";
 import { ValidatorStore } from "../store/store.js";
 import type { ValidatorEvent } from "../validator/events.js";
 import { createMetrics, type ValidatorMetrics } from "../validator/metrics.js";
@@ -140,4 +141,25 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
     lock.release();
     throw err;
   }
+}
+
+/**
+ * Why the service could not start, in one line, when the reason is the user's to fix (the artifact
+ * settings, a store or state directory that cannot be used, the --http address); null for anything
+ * else, a bug to show as it is.
+ */
+export function serviceStartProblem(
+  err: unknown,
+  http?: { host: string; port: number },
+): string | null {
+  if (
+    err instanceof ArtifactConfigError ||
+    err instanceof StoreError ||
+    err instanceof DirectoryLockedError
+  )
+    return err.message;
+  const code = http && (err as NodeJS.ErrnoException).code;
+  if (!code) return null;
+  const why = code === "EADDRINUSE" ? "the address is already in use" : code;
+  return `--http ${http.host}:${http.port}: ${why}`;
 }

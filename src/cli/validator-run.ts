@@ -46,27 +46,6 @@ interface RunOptions extends WalletOptions {
 
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-/** A validator service that could not start for a reason of the user's: one line; else `err`. */
-export async function serviceStartError(
-  err: unknown,
-  http?: { host: string; port: number },
-): Promise<unknown> {
-  // Loaded only here: the store's modules bring SQLite and the AWS SDK, which other commands skip.
-  const { ArtifactConfigError } = await import("../store/artifacts/index.js");
-  const { StoreError } = await import("../store/db.js");
-  const { DirectoryLockedError } = await import("../store/lock.js");
-  if (
-    err instanceof ArtifactConfigError ||
-    err instanceof StoreError ||
-    err instanceof DirectoryLockedError
-  )
-    return new CliError(err.message);
-  const code = http && (err as NodeJS.ErrnoException).code;
-  if (!code) return err;
-  const why = code === "EADDRINUSE" ? "the address is already in use" : code;
-  return new CliError(`--http ${http.host}:${http.port}: ${why}`);
-}
-
 const isPreset = (v: string): v is ArenaPresetName => Object.hasOwn(ARENA_PRESETS, v);
 
 const collect = (value: string, previous: string[] = []) => [...previous, parseEndpoint(value)];
@@ -153,7 +132,9 @@ export function registerValidatorRun(validator: Command): void {
       const { pino } = await import("pino");
       const log = pino({ level: opts.logLevel, base: { service: "cacheon-validator" } });
       const { describeEvent } = await import("../validator/describe.js");
-      const { openValidatorService } = await import("../app/validator-service.js");
+      const { openValidatorService, serviceStartProblem } = await import(
+        "../app/validator-service.js"
+      );
       const { Subtensor } = await import("../chain/subtensor.js");
 
       const chain = await Subtensor.connect(opts.network, {
@@ -190,7 +171,8 @@ export function registerValidatorRun(validator: Command): void {
         });
       } catch (err) {
         await chain.close();
-        throw await serviceStartError(err, opts.http);
+        const problem = serviceStartProblem(err, opts.http);
+        throw problem === null ? err : new CliError(problem);
       }
       log.info(
         {
