@@ -97,6 +97,33 @@ export interface WeightsParams {
   revealPeriodEpochs: number;
 }
 
+/** The drand side of commit-reveal v4: Drand.BeaconConfig and Drand.LastStoredRound. */
+export interface DrandState {
+  lastStoredRound: number;
+  beacon: {
+    /** The beacon's public key (G2, compressed), 0x-hex. */
+    publicKey: string;
+    genesisTime: number;
+    period: number;
+  };
+}
+
+/** One entry of TimelockedWeightCommits(netuid_index, epoch). */
+export interface TimelockedCommitEntry {
+  who: string;
+  commitBlock: number;
+  /** The commit bytes, 0x-hex. */
+  commit: string;
+  revealRound: number;
+}
+
+/** A timelocked-weights event of a block (phase aside). */
+export interface TimelockedWeightsEvent {
+  name: "TimelockedWeightsCommitted" | "TimelockedWeightsRevealed";
+  netuidIndex: number;
+  who: string;
+}
+
 export interface TxResult {
   call: string;
   blockHash: string;
@@ -115,6 +142,39 @@ export interface CallPreview {
 }
 
 const registration = z.object({ block: z.number().int().nonnegative(), info: z.unknown() });
+/** An unsigned integer as a codec prints it (toString), up to 2^53. */
+const uintText = z
+  .string()
+  .regex(/^\d+$/, "not an unsigned integer")
+  .transform(Number)
+  .refine(Number.isSafeInteger, "past 2^53");
+const hexBytes = z.string().regex(/^0x([0-9a-fA-F]{2})*$/, "not 0x-hex bytes");
+const BeaconConfigJson = z.object({
+  publicKey: z.string().regex(/^0x[0-9a-fA-F]{192}$/, "not a 96-byte G2 key"),
+  genesisTime: z.number().int().nonnegative(),
+  period: z.number().int().positive(),
+});
+const TimelockedCommitsJson = z.array(
+  z.tuple([
+    z.string().min(1),
+    z.number().int().nonnegative(),
+    hexBytes,
+    z.union([z.number().int().nonnegative(), hexBytes]),
+  ]),
+);
+const TimelockedEventJson = z.tuple([
+  z.union([z.string(), z.number()]),
+  z.union([z.string(), z.number()]),
+]);
+/** Finney's blocks, where the chain's timestamps give no better estimate. */
+export const DEFAULT_BLOCK_TIME_SECONDS = 12;
+
+function chainNumber(codec: Codec, what: string): number {
+  const parsed = uintText.safeParse(codec.toString());
+  if (!parsed.success)
+    throw new ChainError(`${what} is not a block-sized number: ${codec.toString().slice(0, 40)}`);
+  return parsed.data;
+}
 const rawHex = (info: unknown): string | undefined => {
   const first = (info as { fields?: Record<string, unknown>[] })?.fields?.[0];
   const [variant, value] = Object.entries(first ?? {})[0] ?? [];
@@ -393,6 +453,148 @@ export class Subtensor {
       commitRevealVersion: Number(crVersion.toString()),
       revealPeriodEpochs: Number(period.toString()),
     };
+  }
+
+  /** Whether this runtime has the call (`hasCall("subtensorModule", "commitTimelockedWeights")`). */
+  hasCall(pallet: string, call: string): boolean {
+    return this.api.tx[pallet]?.[call] !== undefined;
+  }
+
+  private hasStorage(pallet: string, item: string): boolean {
+    return this.api.query[pallet]?.[item] !== undefined;
+  }
+
+  /** One storage value as of block `at` (a hash; the head when absent). */
+  private readAt(
+    at: string | undefined,
+    pallet: string,
+    item: string,
+    ...args: unknown[]
+  ): Promise<Codec> {
+    if (at === undefined) return this.read(pallet, item, ...args);
+    const name = `${pascal(pallet)}.${pascal(item)}(${args.join(", ")}) at ${at}`;
+    return this.call(name, () => this.entry(pallet, item).at(at, ...args));
+  }
+
+  /**
+   * The stateful epoch scheduler of runtimes that have it (SubnetEpochIndex, LastEpochBlock,
+   * PendingEpochAt), as of block `at`; null for a runtime with only the legacy block arithmetic.
+   */
+  async epochSchedule(
+    netuid: number,
+    at?: string,
+  ): Promise<{ index: number; lastEpochBlock: number; pendingEpochAt: number } | null> {
+    const sm = "subtensorModule";
+    if (
+      !["subnetEpochIndex", "lastEpochBlock", "pendingEpochAt"].every((i) => this.hasStorage(sm, i))
+    )
+      return null;
+    const [index, last, pending] = await Promise.all([
+      this.readAt(at, sm, "subnetEpochIndex", netuid),
+      this.readAt(at, sm, "lastEpochBlock", netuid),
+      this.readAt(at, sm, "pendingEpochAt", netuid),
+    ]);
+    return {
+      index: chainNumber(index, `SubtensorModule.SubnetEpochIndex(${netuid})`),
+      lastEpochBlock: chainNumber(last, `SubtensorModule.LastEpochBlock(${netuid})`),
+      pendingEpochAt: chainNumber(pending, `SubtensorModule.PendingEpochAt(${netuid})`),
+    };
+  }
+
+  /** Drand.BeaconConfig and Drand.LastStoredRound; null where the runtime has no Drand pallet. */
+  async drandState(): Promise<DrandState | null> {
+    if (!this.hasStorage("drand", "beaconConfig") || !this.hasStorage("drand", "lastStoredRound"))
+      return null;
+    const [config, last] = await Promise.all([
+      this.read("drand", "beaconConfig"),
+      this.read("drand", "lastStoredRound"),
+    ]);
+    const beacon = BeaconConfigJson.safeParse(config.toJSON());
+    if (!beacon.success)
+      throw new ChainError(
+        `Drand.BeaconConfig on ${this.url} is not a beacon: ${beacon.error.issues[0]?.message}`,
+      );
+    return {
+      lastStoredRound: chainNumber(last, "Drand.LastStoredRound"),
+      beacon: { ...beacon.data, publicKey: beacon.data.publicKey.toLowerCase() },
+    };
+  }
+
+  /** Timestamp.Now of block `at` (the head when absent), in ms. */
+  async timestampMs(at?: string): Promise<number> {
+    return chainNumber(await this.readAt(at, "timestamp", "now"), "Timestamp.Now");
+  }
+
+  /**
+   * Seconds per block, from the timestamps of the head and up to 64 blocks before it (never the
+   * genesis block, which has none); 12 (finney's) where they give nothing (a young chain, pruned
+   * state, equal timestamps).
+   */
+  async blockTimeSeconds(head: Head): Promise<number> {
+    const span = Math.min(64, head.number - 1);
+    if (span < 1) return DEFAULT_BLOCK_TIME_SECONDS;
+    try {
+      const then = await this.timestampMs(await this.blockHash(head.number - span));
+      const now = await this.timestampMs(head.hash);
+      const perBlock = (now - then) / span / 1000;
+      return perBlock > 0 ? perBlock : DEFAULT_BLOCK_TIME_SECONDS;
+    } catch (err) {
+      if (err instanceof ChainError) return DEFAULT_BLOCK_TIME_SECONDS;
+      throw err;
+    }
+  }
+
+  /** TimelockedWeightCommits(netuid_index, epoch) as of block `at`. */
+  async timelockedCommits(
+    netuidIndex: number,
+    epoch: number,
+    at?: string,
+  ): Promise<TimelockedCommitEntry[]> {
+    const value = await this.readAt(
+      at,
+      "subtensorModule",
+      "timelockedWeightCommits",
+      netuidIndex,
+      epoch,
+    );
+    const parsed = TimelockedCommitsJson.safeParse(value.toJSON());
+    if (!parsed.success)
+      throw new ChainError(
+        `SubtensorModule.TimelockedWeightCommits(${netuidIndex}, ${epoch}) is not a commit list: ${parsed.error.issues[0]?.message}`,
+      );
+    return parsed.data.map(([who, commitBlock, commit, round]) => ({
+      who: encodeAddress(who, SS58_PREFIX),
+      commitBlock,
+      commit,
+      revealRound: typeof round === "number" ? round : Number(BigInt(round)),
+    }));
+  }
+
+  /** The TimelockedWeightsCommitted / TimelockedWeightsRevealed events of block `hash`. */
+  async timelockedWeightsEvents(hash: string): Promise<TimelockedWeightsEvent[]> {
+    const records = await this.readAt(hash, "system", "events");
+    const out: TimelockedWeightsEvent[] = [];
+    for (const record of records as unknown as Iterable<{
+      event: { section: string; method: string; data: Codec };
+    }>) {
+      const { section, method, data } = record.event;
+      if (section !== "subtensorModule") continue;
+      if (method !== "TimelockedWeightsCommitted" && method !== "TimelockedWeightsRevealed")
+        continue;
+      const json = data.toJSON() as unknown[];
+      // Committed is (who, netuid_index, hash, round); Revealed is (netuid_index, who).
+      const pair = TimelockedEventJson.safeParse(
+        method === "TimelockedWeightsCommitted" ? [json[1], json[0]] : json,
+      );
+      if (!pair.success || typeof pair.data[0] !== "number" || typeof pair.data[1] !== "string")
+        throw new ChainError(`${method} at ${hash} has unexpected fields`);
+      out.push({
+        name: method,
+        netuidIndex: pair.data[0],
+        who: encodeAddress(pair.data[1], SS58_PREFIX),
+      });
+    }
+    return out;
   }
 
   /** The hotkey's uid on the subnet, or undefined when it is not registered there. */

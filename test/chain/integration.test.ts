@@ -178,16 +178,19 @@ describe("subtensor client against the local chain", () => {
   });
 });
 
-describe("hash commit-reveal across a client restart", () => {
+describe("hash commit-reveal (CommitRevealWeightsVersion below 4) across a client restart", () => {
   it("commits, persists the reveal, and a new client reveals in the reveal epoch", async () => {
     const tempo = 10;
     const local = await startLocalChain({
       blockTimeMs: BLOCK_MS,
-      genesis: genesis((s) => {
-        s.tempo = tempo;
-        s.commitRevealWeightsEnabled = true;
-        s.revealPeriodEpochs = 1;
-      }),
+      genesis: {
+        ...genesis((s) => {
+          s.tempo = tempo;
+          s.commitRevealWeightsEnabled = true;
+          s.revealPeriodEpochs = 1;
+        }),
+        commitRevealWeightsVersion: 3,
+      },
     });
     const pendingPath = join(dir, "pending", "reveals.json");
     try {
