@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `cacheon` command: each subcommand lives in its own module (one file per command) and registers
-// itself here, under the groups made here.
+// The `cacheon` command: each subcommand lives in a file of its own and registers itself here,
+// under the command groups (report, miner, validator, chain) made here.
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../version.js";
 import { registerBench } from "./bench.js";

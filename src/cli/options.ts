@@ -81,7 +81,7 @@ export function parseListen(value: string): { host: string; port: number } {
   return { host: (m[1] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1"), port };
 }
 
-/** `--network`: finney, test, local or a ws(s):// URL; kept as given (the chain client resolves it). */
+/** `--network`: finney, test, local or a ws(s):// URL, kept as given (the client resolves it). */
 export function parseNetwork(value: string): string {
   try {
     resolveNetwork(value);

@@ -1,5 +1,5 @@
-// `cacheon report rescore`: every gate verdict and score of an EvalReport recomputed offline from its
-// records and answers, and checked against the stored ones.
+// `cacheon report rescore`: every gate verdict and score of an EvalReport recomputed offline from
+// its records and answers, and checked against the stored ones.
 import type { Command } from "commander";
 import { readJsonFile } from "../contract/json-file.js";
 import { StoredOutputError } from "../eval/outputs.js";

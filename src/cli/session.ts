@@ -1,6 +1,6 @@
-// Running one eval session for a command (`cacheon eval`, `gate calibrate`, `miner check`): in this
-// process, with the local runtime or this machine's Docker engine, or on a pod (`cacheon pod serve`),
-// whose event stream gives the progress and whose report comes back. Ctrl-C cancels the session
+// Running one eval session for a command (`cacheon eval`, `gate calibrate`, `miner check`): in
+// this process, with the local runtime or this machine's Docker engine, or on a pod (`cacheon pod
+// serve`), whose event stream gives the progress and whose report comes back. Ctrl-C cancels the session
 // either way: here it stops the servers, on a pod it cancels the job (the pod stops its servers).
 
 import type { Arena } from "../arena/index.js";

@@ -1,6 +1,6 @@
-// Ctrl-C for the commands that run something long: the first SIGINT (or SIGTERM) aborts the signal
-// handed to the work, which winds down cleanly (cancels a session, a pod job, a benchmark; stops the
-// validator loop); a second Ctrl-C finds no handler and ends the process as usual.
+// Ctrl-C for the commands that run something long: the first SIGINT (or SIGTERM) aborts the
+// signal handed to the work, which winds down cleanly (cancels a session, a pod job, a benchmark;
+// stops the validator loop, the demo); a second Ctrl-C finds no handler and ends the process.
 
 /**
  * Runs `fn` with a signal that the first of `signals` aborts; the handlers are removed when `fn`
