@@ -98,4 +98,29 @@ export const MIGRATIONS: readonly string[] = [
     updated_at_ms INTEGER NOT NULL
   ) STRICT;
   `,
+  `
+  -- A slot's weights sent as a drand-timelocked commit (commit-reveal v4): the slot's weight_sets row
+  -- is 'set' once the commit is in a block, and the chain itself reveals it in reveal_epoch once
+  -- drand's pulse of reveal_round is stored. The validator watches for that: 'revealed' (with the
+  -- block of the hotkey's TimelockedWeightsRevealed), 'expired' (the reveal epoch passed without
+  -- it) or 'dropped' (gone unrevealed within the epoch). checked_block: the chain is known not to
+  -- have revealed it up to there.
+  CREATE TABLE weight_commits (
+    slot INTEGER PRIMARY KEY REFERENCES weight_sets(slot),
+    netuid_index INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    commit_hash TEXT NOT NULL,
+    reveal_round INTEGER NOT NULL,
+    commit_block INTEGER NOT NULL,
+    commit_epoch INTEGER NOT NULL,
+    reveal_epoch INTEGER NOT NULL,
+    first_reveal_block INTEGER NOT NULL,
+    last_reveal_block INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'revealed', 'expired', 'dropped')),
+    reveal_block INTEGER,
+    checked_block INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX weight_commits_status ON weight_commits (status, slot);
+  `,
 ];

@@ -130,10 +130,42 @@ export interface WeightSet {
   startedBlock: number;
   attempts: number;
   nextTryMs: number;
+  /** The block of the extrinsic: set_weights, or the timelocked commit. */
   block: number | null;
   outcome: string | null;
   error: string | null;
+  /** Present when the slot's weights went as a timelocked commit: what became of it. */
+  commit?: WeightCommit;
 }
+
+/** A slot's drand-timelocked commit (commit-reveal v4), which the chain reveals itself. */
+export interface WeightCommit {
+  slot: number;
+  netuidIndex: number;
+  hotkey: string;
+  commitHash: string;
+  revealRound: number;
+  commitBlock: number;
+  commitEpoch: number;
+  revealEpoch: number;
+  firstRevealBlock: number;
+  lastRevealBlock: number;
+  status: "pending" | "revealed" | "expired" | "dropped";
+  /** The block of the hotkey's TimelockedWeightsRevealed. */
+  revealBlock: number | null;
+  /** The chain is known not to have revealed it up to this block. */
+  checkedBlock: number;
+}
+
+export type WeightCommitInput = Omit<
+  WeightCommit,
+  "slot" | "status" | "revealBlock" | "checkedBlock"
+>;
+
+export type WeightCommitUpdate =
+  | { status: "pending"; checkedBlock: number }
+  | { status: "revealed"; revealBlock: number; checkedBlock: number }
+  | { status: "expired" | "dropped"; checkedBlock: number };
 
 export interface KingHistoryEntry {
   id: number;
@@ -176,6 +208,22 @@ const kingOf = (r: Row): King => ({
   digest: r.digest as string,
   score: r.score as number,
   crownedAtMs: r.crowned_at_ms as number,
+});
+
+const weightCommitOf = (r: Row): WeightCommit => ({
+  slot: r.slot as number,
+  netuidIndex: r.netuid_index as number,
+  hotkey: r.hotkey as string,
+  commitHash: r.commit_hash as string,
+  revealRound: r.reveal_round as number,
+  commitBlock: r.commit_block as number,
+  commitEpoch: r.commit_epoch as number,
+  revealEpoch: r.reveal_epoch as number,
+  firstRevealBlock: r.first_reveal_block as number,
+  lastRevealBlock: r.last_reveal_block as number,
+  status: r.status as WeightCommit["status"],
+  revealBlock: r.reveal_block as number | null,
+  checkedBlock: r.checked_block as number,
 });
 
 const weightSetOf = (r: Row): WeightSet => ({
@@ -664,17 +712,57 @@ export class ValidatorStore {
     return { total, rows };
   }
 
+  /** The row with its timelocked commit, when it has one. */
+  private withCommit(r: Row): WeightSet {
+    const set = weightSetOf(r);
+    const commit = this.weightCommit(set.slot);
+    return commit ? { ...set, commit } : set;
+  }
+
   weightSet(slot: number): WeightSet | null {
     const r = this.db.prepare("SELECT * FROM weight_sets WHERE slot = ?").get(slot) as
       | Row
       | undefined;
-    return r ? weightSetOf(r) : null;
+    return r ? this.withCommit(r) : null;
   }
 
   weightSets(): WeightSet[] {
-    return (this.db.prepare("SELECT * FROM weight_sets ORDER BY slot").all() as Row[]).map(
-      weightSetOf,
+    return (this.db.prepare("SELECT * FROM weight_sets ORDER BY slot").all() as Row[]).map((r) =>
+      this.withCommit(r),
     );
+  }
+
+  weightCommit(slot: number): WeightCommit | null {
+    const r = this.db.prepare("SELECT * FROM weight_commits WHERE slot = ?").get(slot) as
+      | Row
+      | undefined;
+    return r ? weightCommitOf(r) : null;
+  }
+
+  /** Timelocked commits whose reveal is not settled yet, oldest first. */
+  pendingWeightCommits(): WeightCommit[] {
+    return (
+      this.db
+        .prepare("SELECT * FROM weight_commits WHERE status = 'pending' ORDER BY slot")
+        .all() as Row[]
+    ).map(weightCommitOf);
+  }
+
+  /** What the validator learned of a pending commit; a settled one is not changed again. */
+  updateWeightCommit(slot: number, u: WeightCommitUpdate, nowMs: number): void {
+    this.db
+      .prepare(
+        `UPDATE weight_commits SET status = @status, reveal_block = @revealBlock,
+           checked_block = max(checked_block, @checkedBlock), updated_at_ms = @now
+         WHERE slot = @slot AND status = 'pending'`,
+      )
+      .run({
+        slot,
+        status: u.status,
+        revealBlock: u.status === "revealed" ? u.revealBlock : null,
+        checkedBlock: u.checkedBlock,
+        now: nowMs,
+      });
   }
 
   /** The slot's attempt is about to go to the chain (recorded first, so a kill cannot repeat it blindly). */
@@ -705,20 +793,35 @@ export class ValidatorStore {
     })();
   }
 
+  /** The slot's attempt ended; a timelocked commit is recorded with it, in one transaction. */
   finishWeightSet(
     slot: number,
     r:
-      | { ok: true; block: number; outcome: string }
+      | { ok: true; block: number; outcome: string; commit?: WeightCommitInput }
       | { ok: false; error: string; nextTryMs: number },
     nowMs: number,
   ): void {
     if (r.ok)
-      this.db
-        .prepare(
-          `UPDATE weight_sets SET status = 'set', block = ?, outcome = ?, error = NULL, updated_at_ms = ?
-           WHERE slot = ?`,
-        )
-        .run(r.block, r.outcome, nowMs, slot);
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            `UPDATE weight_sets SET status = 'set', block = ?, outcome = ?, error = NULL, updated_at_ms = ?
+             WHERE slot = ?`,
+          )
+          .run(r.block, r.outcome, nowMs, slot);
+        const c = r.commit;
+        if (c)
+          this.db
+            .prepare(
+              `INSERT INTO weight_commits (slot, netuid_index, hotkey, commit_hash, reveal_round,
+                 commit_block, commit_epoch, reveal_epoch, first_reveal_block, last_reveal_block,
+                 status, reveal_block, checked_block, updated_at_ms)
+               VALUES (@slot, @netuidIndex, @hotkey, @commitHash, @revealRound, @commitBlock,
+                 @commitEpoch, @revealEpoch, @firstRevealBlock, @lastRevealBlock, 'pending', NULL,
+                 @commitBlock, @now)`,
+            )
+            .run({ slot, ...c, now: nowMs });
+      })();
     else
       this.db
         .prepare(
@@ -728,21 +831,42 @@ export class ValidatorStore {
         .run(r.error, r.nextTryMs, nowMs, slot);
   }
 
-  /** The newest slot's attempt, and the newest slot whose weights are set (null: none). */
-  latestWeightSets(): { lastAttempt: WeightSet | null; lastSet: WeightSet | null } {
+  /**
+   * The newest slot's attempt; the newest slot whose weights are on chain (set directly, or a
+   * timelocked commit the chain revealed); and the newest timelocked commit, whatever became of it.
+   */
+  latestWeightSets(): {
+    lastAttempt: WeightSet | null;
+    lastSet: WeightSet | null;
+    lastCommit: WeightCommit | null;
+  } {
     const newest = (where: string) => {
       const r = this.db
-        .prepare(`SELECT * FROM weight_sets ${where} ORDER BY slot DESC LIMIT 1`)
+        .prepare(
+          `SELECT w.* FROM weight_sets w LEFT JOIN weight_commits c ON c.slot = w.slot ${where}
+           ORDER BY w.slot DESC LIMIT 1`,
+        )
         .get() as Row | undefined;
-      return r ? weightSetOf(r) : null;
+      return r ? this.withCommit(r) : null;
     };
-    return { lastAttempt: newest(""), lastSet: newest("WHERE status = 'set'") };
+    const commit = this.db
+      .prepare("SELECT * FROM weight_commits ORDER BY slot DESC LIMIT 1")
+      .get() as Row | undefined;
+    return {
+      lastAttempt: newest(""),
+      lastSet: newest("WHERE w.status = 'set' AND (c.slot IS NULL OR c.status = 'revealed')"),
+      lastCommit: commit ? weightCommitOf(commit) : null,
+    };
   }
 
-  /** The block of the last successful weight set (null: never). */
+  /** The block weights last went on chain (set_weights, or a commit's reveal); null: never. */
   lastWeightsBlock(): number | null {
     const r = this.db
-      .prepare("SELECT max(block) AS b FROM weight_sets WHERE status = 'set'")
+      .prepare(
+        `SELECT max(CASE WHEN c.slot IS NULL THEN w.block ELSE c.reveal_block END) AS b
+         FROM weight_sets w LEFT JOIN weight_commits c ON c.slot = w.slot
+         WHERE w.status = 'set'`,
+      )
       .get() as Row;
     return (r.b as number | null) ?? null;
   }

@@ -627,6 +627,94 @@ describe("weight sets", () => {
   });
 });
 
+describe("timelocked weight commits (commit-reveal v4)", () => {
+  const commit = {
+    netuidIndex: 1,
+    hotkey: "5Alice",
+    commitHash: "0xabc",
+    revealRound: 1000,
+    commitBlock: 21,
+    commitEpoch: 1,
+    revealEpoch: 2,
+    firstRevealBlock: 40,
+    lastRevealBlock: 59,
+  };
+
+  it("records the commit with its slot; on chain only once revealed; expired ones stay visible", () => {
+    const s = store();
+    const vector = { uids: [1], weights: [65535] };
+    s.beginWeightSet(1, vector, 20, T0);
+    s.finishWeightSet(1, { ok: true, block: 21, outcome: "timelocked", commit }, T0);
+    expect(s.weightSet(1)).toMatchObject({
+      status: "set",
+      block: 21,
+      commit: { ...commit, slot: 1, status: "pending", revealBlock: null, checkedBlock: 21 },
+    });
+    expect(s.pendingWeightCommits().map((c) => c.slot)).toEqual([1]);
+    // Committed is not on chain: no last set, no weights block yet.
+    expect(s.latestWeightSets()).toMatchObject({
+      lastSet: null,
+      lastAttempt: { slot: 1 },
+      lastCommit: { slot: 1, status: "pending" },
+    });
+    expect(s.lastWeightsBlock()).toBeNull();
+
+    s.updateWeightCommit(1, { status: "pending", checkedBlock: 39 }, T0 + 1);
+    expect(s.weightCommit(1)).toMatchObject({ status: "pending", checkedBlock: 39 });
+    s.updateWeightCommit(1, { status: "revealed", revealBlock: 41, checkedBlock: 41 }, T0 + 2);
+    expect(s.latestWeightSets().lastSet).toMatchObject({
+      slot: 1,
+      block: 21,
+      commit: { status: "revealed", revealBlock: 41 },
+    });
+    expect(s.lastWeightsBlock()).toBe(41);
+    expect(s.pendingWeightCommits()).toEqual([]);
+    // Settled: later news does not change it.
+    s.updateWeightCommit(1, { status: "expired", checkedBlock: 80 }, T0 + 3);
+    expect(s.weightCommit(1)?.status).toBe("revealed");
+
+    // The next slot's commit expires: the last set stays slot 1's, the last commit says so.
+    s.beginWeightSet(2, { uids: [2], weights: [65535] }, 60, T0);
+    s.finishWeightSet(
+      2,
+      { ok: true, block: 61, outcome: "timelocked", commit: { ...commit, commitBlock: 61 } },
+      T0,
+    );
+    s.updateWeightCommit(2, { status: "expired", checkedBlock: 100 }, T0 + 4);
+    const latest = s.latestWeightSets();
+    expect([latest.lastSet?.slot, latest.lastCommit?.slot, latest.lastCommit?.status]).toEqual([
+      1,
+      2,
+      "expired",
+    ]);
+    expect(s.lastWeightsBlock()).toBe(41);
+    // A direct set_weights slot has no commit.
+    s.beginWeightSet(3, vector, 120, T0);
+    s.finishWeightSet(3, { ok: true, block: 121, outcome: "included" }, T0);
+    expect(s.weightSet(3)).not.toHaveProperty("commit");
+    expect(s.lastWeightsBlock()).toBe(121);
+  });
+
+  it("a store of schema version 1 is migrated, its weight sets kept", () => {
+    const path = join(tmp(), "validator.db");
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0] as string);
+    old.pragma("user_version = 1");
+    old
+      .prepare(
+        `INSERT INTO weight_sets (slot, status, uids, weights, started_block, attempts, next_try_ms, block, outcome, updated_at_ms)
+         VALUES (4, 'set', '[1]', '[65535]', 40, 1, 0, 41, 'included', 0)`,
+      )
+      .run();
+    old.close();
+    const s = store(path);
+    expect(s.db.pragma("user_version", { simple: true })).toBe(MIGRATIONS.length);
+    expect(s.weightSet(4)).toMatchObject({ status: "set", block: 41, uids: [1] });
+    expect(s.weightSet(4)).not.toHaveProperty("commit");
+    expect(s.latestWeightSets().lastSet?.slot).toBe(4);
+  });
+});
+
 describe("leaderboard", () => {
   it("puts the best score first, unevaluated last, with each one's latest settled result", () => {
     const s = store();
