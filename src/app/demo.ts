@@ -2,7 +2,9 @@
 // 1), a local pod that runs the miners' images as reference-server processes, four miners that
 // commit on the chain (a fast engine, a slow one, a fast one with a subtly wrong model, and a copy
 // of the fast one's image), and the validator loop — the one `cacheon validator run` runs — until
-// the king is settled and its weights are on chain. It tells the story and the leaderboard through
+// the king is settled and its weights are on chain. The subnet has commit-reveal v4 on, as finney's
+// default: the validator's weights go as drand-timelocked commits that the chain reveals itself (the
+// local chain is its own test beacon). It tells the story and the leaderboard through
 // `io`; `cacheon demo` (cli/demo.ts) gives it stdout, stderr and Ctrl-C.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -101,6 +103,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
     say(
       `Local chain: ${chain.url} (subnet ${NETUID}, a block every ${opts.blockMs} ms; ${loadRuntime().description})`,
     );
+    say(
+      "  Commit-reveal v4 is on, as on finney: weights go as drand-timelocked commits the chain reveals itself, one epoch later (the local chain is its own drand beacon here).",
+    );
     let refs: Map<string, string>;
     let runtime: Runtime;
     let podRuns = "runs the miners' images as local processes";
@@ -130,6 +135,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
     const started = Date.now();
     const follower = new PodClient(pod.url, pod.token);
     let lastWeights = "";
+    let lastRevealed = "";
     const jobStarted = new Map<number, number>();
     const jobEnded = new Map<number, number>();
     const http = opts.serve ? opts.http : undefined;
@@ -145,6 +151,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
       batch: 4,
       maxAttempts: 2,
       scanEveryBlocks: 1,
+      // The local chain is its own drand beacon: commits are encrypted to the key it announces.
+      timelock: { beacon: "chain" },
       tickMs: 200,
       podPollMs: 250,
       podLostMs: 60_000,
@@ -158,6 +166,11 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
           const uids = e.set.uids.join(",");
           if (uids === lastWeights) return;
           lastWeights = uids;
+        }
+        if (e.type === "weights-reveal" && e.set.commit?.status === "revealed") {
+          const uids = e.set.uids.join(",");
+          if (uids === lastRevealed) return;
+          lastRevealed = uids;
         }
         const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
         for (const line of describeEvent(e)) say(`  [${at} s] ${line.msg}`);
@@ -183,10 +196,14 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
         : "\nNo king: no submission passed with a score above 0.",
     );
     const last = service.store.latestWeightSets().lastSet;
-    if (last)
+    if (last) {
+      const how = last.commit
+        ? `set at block ${last.commit.revealBlock} by the chain's reveal of //Alice's timelocked commit of block ${last.commit.commitBlock}, drand round ${last.commit.revealRound}`
+        : `set at block ${last.block}`;
       say(
-        `Weights on chain: uid ${last.uids.join(",")} gets everything (set at block ${last.block}; //Alice's last update on chain: block ${alice?.lastUpdate}).`,
+        `Weights on chain: uid ${last.uids.join(",")} gets everything (${how}; //Alice's last update on chain: block ${alice?.lastUpdate}).`,
       );
+    }
     const jobs = service.store.jobs().filter((j) => j.status === "settled");
     const lastJob = jobs.at(-1);
     if (lastJob?.reportKey) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import type { Arena } from "../arena/index.js";
+import type { TimelockOptions } from "../chain/timelocked-weights.js";
 import type { JobRequestInput } from "../pod/schema.js";
 import type { ServerSpec } from "../runtime/spec.js";
 import { ArtifactConfigError, artifactStoreFromEnv } from "../store/artifacts/index.js";
@@ -35,6 +36,8 @@ export interface ServiceOptions {
   maxAttempts: number;
   scanEveryBlocks: number;
   weightsEveryBlocks?: number;
+  /** Timelocked weights (commit-reveal v4 subnets): the drand beacon (default quicknet). */
+  timelock?: TimelockOptions;
   tickMs: number;
   podPollMs: number;
   podLostMs: number;
@@ -87,6 +90,7 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
       podPollMs: o.podPollMs,
       podLostMs: o.podLostMs,
       weightsRetry: { baseMs: 2_000, maxMs: 300_000 },
+      ...(o.timelock ? { timelock: o.timelock } : {}),
       emit: (e) => {
         metrics.observe(e);
         o.onEvent(e);

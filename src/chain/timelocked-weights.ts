@@ -322,3 +322,41 @@ export async function timelockedRevealStatus(
     ? { status: "expired", epoch, revealEpoch }
     : { status: "dropped", epoch };
 }
+
+/**
+ * The hotkey's timelocked commit made at or after `sinceBlock`, found in TimelockedWeightCommits of
+ * the epochs that can still hold it (the current one and the RevealPeriodEpochs before): what a
+ * validator killed mid-send looks up to learn what the chain took. Null when none is there (it was
+ * never made, or is already revealed or expired).
+ */
+export async function findTimelockedCommit(
+  chain: Pick<TimelockChain, "epochSchedule" | "head" | "timelockedCommits">,
+  netuid: number,
+  hotkey: string,
+  sinceBlock: number,
+  params: Pick<WeightsParams, "tempo" | "revealPeriodEpochs">,
+): Promise<{
+  commitEpoch: number;
+  commitBlock: number;
+  revealRound: number;
+  commitHash: string;
+} | null> {
+  const netuidIndex = netuid; // mechanism 0
+  const schedule = await chain.epochSchedule(netuid);
+  const epoch = schedule
+    ? schedule.index
+    : Math.floor(((await chain.head()).number + netuidIndex + 1) / (params.tempo + 1));
+  for (let e = epoch; e >= Math.max(0, epoch - params.revealPeriodEpochs); e--) {
+    const found = (await chain.timelockedCommits(netuidIndex, e)).find(
+      (c) => c.who === hotkey && c.commitBlock >= sinceBlock,
+    );
+    if (found)
+      return {
+        commitEpoch: e,
+        commitBlock: found.commitBlock,
+        revealRound: found.revealRound,
+        commitHash: blake2AsHex(Buffer.from(found.commit.slice(2), "hex")),
+      };
+  }
+  return null;
+}

@@ -123,18 +123,67 @@ export function describeEvent(e: ValidatorEvent): EventLine[] {
       ];
     case "weights":
       return [
-        e.set.status === "set"
+        e.set.status === "set" && e.set.commit
           ? {
               level: "info",
-              msg: `weights set at block ${e.set.block}: uid ${e.set.uids.join(",")} gets everything (${e.set.outcome})`,
-              fields: { event: "weights", slot: e.set.slot, block: e.set.block, uids: e.set.uids },
+              msg: `weights committed at block ${e.set.block}, timelocked to drand round ${e.set.commit.revealRound}: uid ${e.set.uids.join(",")} gets everything once the chain reveals them in epoch ${e.set.commit.revealEpoch}`,
+              fields: {
+                event: "weights-committed",
+                slot: e.set.slot,
+                block: e.set.block,
+                uids: e.set.uids,
+                round: e.set.commit.revealRound,
+                epoch: e.set.commit.commitEpoch,
+                revealEpoch: e.set.commit.revealEpoch,
+              },
             }
-          : {
-              level: "warn",
-              msg: `weights not set (attempt ${e.set.attempts} of slot ${e.set.slot}): ${e.set.error}`,
-              fields: { event: "weights-failed", slot: e.set.slot, error: e.set.error },
-            },
+          : e.set.status === "set"
+            ? {
+                level: "info",
+                msg: `weights set at block ${e.set.block}: uid ${e.set.uids.join(",")} gets everything (${e.set.outcome})`,
+                fields: {
+                  event: "weights",
+                  slot: e.set.slot,
+                  block: e.set.block,
+                  uids: e.set.uids,
+                },
+              }
+            : {
+                level: "warn",
+                msg: `weights not set (attempt ${e.set.attempts} of slot ${e.set.slot}): ${e.set.error}`,
+                fields: { event: "weights-failed", slot: e.set.slot, error: e.set.error },
+              },
       ];
+    case "weights-reveal": {
+      const c = e.set.commit;
+      if (!c) return [];
+      const fields = {
+        event: `weights-${c.status}`,
+        slot: e.set.slot,
+        commitBlock: c.commitBlock,
+        round: c.revealRound,
+        revealEpoch: c.revealEpoch,
+        ...(c.revealBlock === null ? {} : { block: c.revealBlock }),
+      };
+      if (c.status === "revealed")
+        return [
+          {
+            level: "info",
+            msg: `weights on chain at block ${c.revealBlock}: the chain revealed the commit of block ${c.commitBlock} (drand round ${c.revealRound}), uid ${e.set.uids.join(",")} gets everything`,
+            fields,
+          },
+        ];
+      return [
+        {
+          level: "warn",
+          msg:
+            c.status === "expired"
+              ? `the timelocked commit of block ${c.commitBlock} expired unrevealed: drand round ${c.revealRound} did not reach the chain within epoch ${c.revealEpoch}; the next slot commits again`
+              : `the timelocked commit of block ${c.commitBlock} left the chain unrevealed in epoch ${c.revealEpoch} (not decryptable with round ${c.revealRound}'s pulse, or its weights were refused); the next slot commits again`,
+          fields,
+        },
+      ];
+    }
     case "pod-broken":
       return [
         {

@@ -9,5 +9,7 @@ export type ValidatorEvent =
   | { type: "job-released"; job: Job; reason: string; final: boolean }
   | { type: "job-settled"; job: Job; settlement: Settlement }
   | { type: "weights"; set: WeightSet }
+  /** A slot's timelocked commit settled: `set.commit.status` is revealed, expired or dropped. */
+  | { type: "weights-reveal"; set: WeightSet }
   | { type: "pod-broken"; pod: string; reason: string }
   | { type: "error"; where: string; message: string };

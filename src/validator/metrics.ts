@@ -52,7 +52,7 @@ export function createMetrics(store: ValidatorStore): ValidatorMetrics {
   });
   new Gauge({
     name: `${p}last_weights_block`,
-    help: "Block of the last successful weight setting (absent: never)",
+    help: "Block weights last went on chain: set_weights, or the chain's reveal of a timelocked commit (absent: never)",
     registers: [registry],
     collect() {
       this.reset();
@@ -80,6 +80,12 @@ export function createMetrics(store: ValidatorStore): ValidatorMetrics {
   const weights = new Counter({
     name: `${p}weight_sets_total`,
     help: "Weight-setting attempts by result",
+    labelNames: ["result"] as const,
+    registers: [registry],
+  });
+  const commits = new Counter({
+    name: `${p}weight_commits_total`,
+    help: "Timelocked weight commits (commit-reveal v4) by what the chain did: revealed, expired (not revealed in the reveal epoch), dropped (left unrevealed)",
     labelNames: ["result"] as const,
     registers: [registry],
   });
@@ -111,6 +117,9 @@ export function createMetrics(store: ValidatorStore): ValidatorMetrics {
           break;
         case "weights":
           weights.inc({ result: e.set.status });
+          break;
+        case "weights-reveal":
+          if (e.set.commit) commits.inc({ result: e.set.commit.status });
           break;
         case "pod-broken":
           podsBroken.inc({ pod: e.pod });

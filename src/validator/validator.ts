@@ -6,6 +6,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import type { WeightsChain } from "../chain/submit-weights.js";
 import type { CommitmentEntry, Head, Metagraph } from "../chain/subtensor.js";
+import type { TimelockOptions } from "../chain/timelocked-weights.js";
 import type { JobRequestInput } from "../pod/schema.js";
 import type { ServerSpec } from "../runtime/spec.js";
 import type { KingRules } from "../score/margin.js";
@@ -16,7 +17,7 @@ import type { ValidatorEvent } from "./events.js";
 import { failpoint } from "./failpoint.js";
 import { driveJob } from "./job-driver.js";
 import type { PodProvider } from "./pods.js";
-import { weightsStep } from "./weights.js";
+import { revealStep, weightsStep } from "./weights.js";
 
 /** The chain as the validator uses it: reads, and what weight setting needs. */
 export interface ValidatorChain extends WeightsChain {
@@ -47,6 +48,8 @@ export interface ValidatorOptions {
   podPollMs: number;
   podLostMs: number;
   weightsRetry: { baseMs: number; maxMs: number };
+  /** Timelocked weights (commit-reveal v4): the drand beacon to encrypt to (default quicknet). */
+  timelock?: TimelockOptions;
   emit: (e: ValidatorEvent) => void;
   now?: () => number;
 }
@@ -198,6 +201,19 @@ export class Validator {
     const head = this.head;
     if (head === null || this.stop.signal.aborted) return;
     try {
+      // First what became of earlier timelocked commits, so an expired one is reported before the
+      // next slot commits again.
+      for (const settled of await revealStep({
+        chain: this.o.chain,
+        netuid: this.o.netuid,
+        store: this.o.store,
+        now: this.now,
+      }))
+        this.o.emit({ type: "weights-reveal", set: settled });
+    } catch (err) {
+      this.o.emit({ type: "error", where: "weights", message: (err as Error).message });
+    }
+    try {
       const set = await weightsStep(
         {
           chain: this.o.chain,
@@ -208,6 +224,7 @@ export class Validator {
           everyBlocks: this.o.weightsEveryBlocks,
           retry: this.o.weightsRetry,
           now: this.now,
+          ...(this.o.timelock ? { timelock: this.o.timelock } : {}),
         },
         head.number,
         weightVector(this.o.store.king(), this.o.rules),

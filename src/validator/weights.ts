@@ -2,10 +2,19 @@
 // success per slot even across kills: the attempt is recorded before the extrinsic is sent, and a
 // restarted validator that finds an attempt still "submitting" asks the chain whether it landed
 // (the neuron's LastUpdate moved past the attempt's start) before sending anything again.
+// On a commit-reveal v4 subnet the slot's weights go as a drand-timelocked commit, recorded with the
+// slot; the chain reveals it itself, and revealStep watches for that (TimelockedWeightsRevealed for
+// this hotkey in the reveal epoch). A commit that expires unrevealed is reported; the next slot
+// commits again.
 import type { KeyringPair } from "@polkadot/keyring/types";
 import { submitWeights, type WeightsChain } from "../chain/submit-weights.js";
-import { backoffDelay } from "../chain/subtensor.js";
-import type { ValidatorStore, WeightSet } from "../store/store.js";
+import { backoffDelay, type WeightsParams } from "../chain/subtensor.js";
+import {
+  findTimelockedCommit,
+  type TimelockOptions,
+  timelockedRevealStatus,
+} from "../chain/timelocked-weights.js";
+import type { ValidatorStore, WeightCommitInput, WeightSet } from "../store/store.js";
 import { failpoint } from "./failpoint.js";
 
 export interface WeightsOptions {
@@ -19,6 +28,47 @@ export interface WeightsOptions {
   everyBlocks?: number;
   retry: { baseMs: number; maxMs: number };
   now: () => number;
+  /** The timelocked path's drand beacon (quicknet unless told otherwise), clock and block time. */
+  timelock?: TimelockOptions;
+}
+
+type Landed = { ok: true; block: number; outcome: string; commit?: WeightCommitInput };
+
+/**
+ * What an attempt whose end is unknown left on chain: the neuron's LastUpdate past the attempt's
+ * start means it landed; on a timelocked subnet the commit itself is looked up, so its reveal is
+ * still watched (when it is no longer in storage, it is recorded as a plain set).
+ */
+async function landed(
+  o: WeightsOptions,
+  w: WeightSet,
+  params: WeightsParams,
+): Promise<Landed | null> {
+  const uid = await o.chain.uidOf(o.netuid, o.pair.address);
+  const last = uid === undefined ? 0 : await o.chain.lastUpdate(o.netuid, uid);
+  if (last < w.startedBlock) return null;
+  const found: Landed = { ok: true, block: last, outcome: "set (found on chain afterwards)" };
+  if (!params.commitRevealEnabled) return found;
+  const c = await findTimelockedCommit(o.chain, o.netuid, o.pair.address, w.startedBlock, params);
+  if (!c) return found;
+  const firstRevealBlock = c.commitBlock + params.revealPeriodEpochs * params.tempo;
+  return {
+    ok: true,
+    block: c.commitBlock,
+    outcome: `timelocked commit to drand round ${c.revealRound} (found on chain afterwards)`,
+    commit: {
+      netuidIndex: o.netuid,
+      hotkey: o.pair.address,
+      commitHash: c.commitHash,
+      revealRound: c.revealRound,
+      commitBlock: c.commitBlock,
+      commitEpoch: c.commitEpoch,
+      revealEpoch: c.commitEpoch + params.revealPeriodEpochs,
+      // Not known exactly from storage: the reveal epoch's blocks as estimated from the commit.
+      firstRevealBlock,
+      lastRevealBlock: firstRevealBlock + params.tempo,
+    },
+  };
 }
 
 /** Sets the weights if this slot has none yet; the slot's record when something happened. */
@@ -31,22 +81,12 @@ export async function weightsStep(
   const every = Math.max(o.everyBlocks ?? params.tempo, params.weightsSetRateLimit, 1);
   const slot = Math.floor(head / every);
   // An attempt whose end is unknown — a kill interrupted it, or it failed on a timeout or a lost
-  // connection, possibly after the chain took it — is looked up on chain before any new attempt:
-  // the neuron's LastUpdate past the attempt's start means it landed.
-  const landed = async (w: WeightSet): Promise<number | null> => {
-    const uid = await o.chain.uidOf(o.netuid, o.pair.address);
-    const last = uid === undefined ? 0 : await o.chain.lastUpdate(o.netuid, uid);
-    return last >= w.startedBlock ? last : null;
-  };
-  const found = (block: number) =>
-    ({ ok: true, block, outcome: "set (found on chain afterwards)" }) as const;
+  // connection, possibly after the chain took it — is looked up on chain before any new attempt.
   for (const w of o.store.weightSets().filter((x) => x.status === "submitting")) {
-    const block = await landed(w);
+    const found = await landed(o, w, params);
     o.store.finishWeightSet(
       w.slot,
-      block !== null
-        ? found(block)
-        : { ok: false, error: "interrupted before it reached the chain", nextTryMs: 0 },
+      found ?? { ok: false, error: "interrupted before it reached the chain", nextTryMs: 0 },
       o.now(),
     );
   }
@@ -54,9 +94,9 @@ export async function weightsStep(
   if (prev?.status === "set") return null;
   if (prev?.status === "failed") {
     if (o.now() < prev.nextTryMs) return null;
-    const block = await landed(prev);
-    if (block !== null) {
-      o.store.finishWeightSet(slot, found(block), o.now());
+    const found = await landed(o, prev, params);
+    if (found) {
+      o.store.finishWeightSet(slot, found, o.now());
       return o.store.weightSet(slot);
     }
   }
@@ -65,9 +105,33 @@ export async function weightsStep(
   try {
     const r = await submitWeights(o.chain, o.pair, o.netuid, vector.uids, vector.weights, {
       pendingPath: o.pendingPath,
+      ...(o.timelock ? { timelock: o.timelock } : {}),
     });
     failpoint("after-weights-submit");
     const { outcome } = r;
+    if (outcome.kind === "timelocked") {
+      o.store.finishWeightSet(
+        slot,
+        {
+          ok: true,
+          block: outcome.commitBlock,
+          outcome: `timelocked commit to drand round ${outcome.revealRound}, for the chain to reveal in epoch ${outcome.revealEpoch}`,
+          commit: {
+            netuidIndex: outcome.netuidIndex,
+            hotkey: o.pair.address,
+            commitHash: outcome.commitHash,
+            revealRound: outcome.revealRound,
+            commitBlock: outcome.commitBlock,
+            commitEpoch: outcome.commitEpoch,
+            revealEpoch: outcome.revealEpoch,
+            firstRevealBlock: outcome.firstRevealBlock,
+            lastRevealBlock: outcome.lastRevealBlock,
+          },
+        },
+        o.now(),
+      );
+      return o.store.weightSet(slot);
+    }
     const block =
       outcome.kind === "set"
         ? outcome.block
@@ -88,4 +152,42 @@ export async function weightsStep(
     );
   }
   return o.store.weightSet(slot);
+}
+
+/**
+ * Checks each pending timelocked commit against the chain: revealed (the hotkey's
+ * TimelockedWeightsRevealed in its reveal epoch), expired (the epoch passed without it), dropped
+ * (gone unrevealed within it), or still pending. Returns the slots whose commit was settled now,
+ * with it.
+ */
+export async function revealStep(
+  o: Pick<WeightsOptions, "chain" | "netuid" | "store" | "now">,
+): Promise<WeightSet[]> {
+  const pending = o.store.pendingWeightCommits();
+  if (pending.length === 0) return [];
+  const { tempo } = await o.chain.weightsParams(o.netuid);
+  const settled: WeightSet[] = [];
+  for (const c of pending) {
+    const head = (await o.chain.head()).number;
+    const status = await timelockedRevealStatus(
+      o.chain,
+      { ...c, netuid: o.netuid },
+      tempo,
+      c.checkedBlock + 1,
+    );
+    if (status.status === "waiting" || status.status === "pending") {
+      o.store.updateWeightCommit(c.slot, { status: "pending", checkedBlock: head }, o.now());
+      continue;
+    }
+    o.store.updateWeightCommit(
+      c.slot,
+      status.status === "revealed"
+        ? { status: "revealed", revealBlock: status.block, checkedBlock: status.block }
+        : { status: status.status, checkedBlock: head },
+      o.now(),
+    );
+    const set = o.store.weightSet(c.slot);
+    if (set) settled.push(set);
+  }
+  return settled;
 }

@@ -80,8 +80,26 @@ export interface StateView {
   };
   evaluating: { evalId: number; status: string; candidates: number[] }[];
   weights: {
-    lastSet: { slot: number; block: number | null; uids: number[]; weights: number[] } | null;
+    /** The last weights on chain: `block` is where they went on chain (set, or the chain's reveal). */
+    lastSet: {
+      slot: number;
+      block: number | null;
+      uids: number[];
+      weights: number[];
+      /** Set as a timelocked commit: the commit's block and its drand round. */
+      committed: { block: number; revealRound: number } | null;
+    } | null;
     lastAttempt: { slot: number; status: string; attempts: number; error: string | null } | null;
+    /** The newest timelocked commit (commit-reveal v4) and what became of it. */
+    lastCommit: {
+      slot: number;
+      status: "pending" | "revealed" | "expired" | "dropped";
+      commitBlock: number;
+      revealRound: number;
+      revealEpoch: number;
+      firstRevealBlock: number;
+      revealBlock: number | null;
+    } | null;
   };
   lastScanBlock: number | null;
 }
@@ -92,7 +110,7 @@ export function stateView(
 ): StateView {
   const king = store.king();
   // The newest two rows, not every slot since the validator started.
-  const { lastSet, lastAttempt } = store.latestWeightSets();
+  const { lastSet, lastAttempt, lastCommit } = store.latestWeightSets();
   return {
     arena: o.arena,
     now: iso(o.nowMs),
@@ -122,15 +140,27 @@ export function stateView(
     weights: {
       lastSet: lastSet && {
         slot: lastSet.slot,
-        block: lastSet.block,
+        block: lastSet.commit ? lastSet.commit.revealBlock : lastSet.block,
         uids: lastSet.uids,
         weights: lastSet.weights,
+        committed: lastSet.commit
+          ? { block: lastSet.commit.commitBlock, revealRound: lastSet.commit.revealRound }
+          : null,
       },
       lastAttempt: lastAttempt && {
         slot: lastAttempt.slot,
         status: lastAttempt.status,
         attempts: lastAttempt.attempts,
         error: lastAttempt.error,
+      },
+      lastCommit: lastCommit && {
+        slot: lastCommit.slot,
+        status: lastCommit.status,
+        commitBlock: lastCommit.commitBlock,
+        revealRound: lastCommit.revealRound,
+        revealEpoch: lastCommit.revealEpoch,
+        firstRevealBlock: lastCommit.firstRevealBlock,
+        revealBlock: lastCommit.revealBlock,
       },
     },
     lastScanBlock: store.lastScanBlock(),

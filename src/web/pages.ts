@@ -160,7 +160,11 @@ ${next.length ? html`<h3>Waiting, in commit order</h3><ol>${next}</ol>` : html`<
 function weights(s: StateView): SafeHtml {
   const w = s.weights;
   const set = w.lastSet
-    ? html`<p id="weights-last">Last set at block ${w.lastSet.block ?? "–"}: ${join(
+    ? html`<p id="weights-last">Last set at block ${w.lastSet.block ?? "–"}${
+        w.lastSet.committed
+          ? ` (revealed by the chain from the timelocked commit of block ${w.lastSet.committed.block}, drand round ${w.lastSet.committed.revealRound})`
+          : ""
+      }: ${join(
         w.lastSet.uids.map((u, i) => `uid ${u} ← ${w.lastSet?.weights[i]}`),
         ", ",
       )}.</p>`
@@ -169,7 +173,20 @@ function weights(s: StateView): SafeHtml {
     w.lastAttempt && w.lastAttempt.status !== "set"
       ? html`<p class="warn">Latest attempt (slot ${w.lastAttempt.slot}): ${w.lastAttempt.status} after ${w.lastAttempt.attempts} tries${w.lastAttempt.error ? `: ${w.lastAttempt.error}` : ""}.</p>`
       : "";
-  return html`<section id="weights"><h2>Weights</h2>${set}${attempt}<p>Chain head seen: block ${s.lastScanBlock ?? "–"}.</p></section>`;
+  return html`<section id="weights"><h2>Weights</h2>${set}${commitLine(w.lastCommit)}${attempt}<p>Chain head seen: block ${s.lastScanBlock ?? "–"}.</p></section>`;
+}
+
+/** The newest timelocked commit, unless it is the one already shown as on chain. */
+function commitLine(c: StateView["weights"]["lastCommit"]): SafeHtml | "" {
+  if (!c || c.status === "revealed") return "";
+  const what = `Timelocked commit of block ${c.commitBlock} (drand round ${c.revealRound})`;
+  if (c.status === "pending")
+    return html`<p id="weights-commit">${what}: waiting for the chain to reveal it in epoch ${c.revealEpoch} (from block ${c.firstRevealBlock}).</p>`;
+  return html`<p id="weights-commit" class="warn">${what}: ${
+    c.status === "expired"
+      ? `expired unrevealed in epoch ${c.revealEpoch}`
+      : `left the chain unrevealed in epoch ${c.revealEpoch}`
+  }; the next slot commits again.</p>`;
 }
 
 function history(h: readonly HistoryEntryView[], nowIso: string): SafeHtml {

@@ -47,7 +47,7 @@ let wallet: string[];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "cacheon-cli-chain-"));
   wallet = await aliceWallet(dir);
-  local = await startLocalChain({ blockTimeMs: 100, genesis: devGenesis() });
+  local = await startLocalChain({ blockTimeMs: 100, genesis: devGenesis({ commitReveal: false }) });
 });
 
 afterAll(async () => {

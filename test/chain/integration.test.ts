@@ -28,7 +28,7 @@ let alice: KeyringPair;
 let bob: KeyringPair;
 
 function genesis(edit: (subnet: Record<string, unknown>) => void): GenesisConfig {
-  const g = devGenesis() as { subnets: Record<string, unknown>[] };
+  const g = devGenesis({ commitReveal: false }) as { subnets: Record<string, unknown>[] };
   edit(g.subnets[0] as Record<string, unknown>);
   return g as GenesisConfig;
 }

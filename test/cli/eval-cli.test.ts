@@ -224,8 +224,23 @@ describe("cacheon eval and report rescore", () => {
     expect(r.stdout).toMatch(/^ {2}s3 +3 +\S+ +FAIL +- +- +0\.0000$/m);
     expect(r.stdout).toMatch(/^ {2}s4 +4 +\S+ +rejected +- +- +-$/m);
     expect(r.stdout).toMatch(/^King: s1 \(uid 1\)/m);
+    // Commit-reveal v4, as on finney: //Alice's timelocked commit, revealed by the chain later; her
+    // LastUpdate is her latest commit's block (a later slot may have committed again since).
+    const onChain =
+      /^Weights on chain: uid 1 gets everything \(set at block (\d+) by the chain's reveal of \/\/Alice's timelocked commit of block (\d+), drand round (\d+); \/\/Alice's last update on chain: block (\d+)\)/m.exec(
+        r.stdout,
+      );
+    expect(onChain, r.stdout).not.toBeNull();
+    const [revealed, committed, , lastUpdate] = (onChain ?? []).slice(1).map(Number) as number[];
+    expect(revealed).toBeGreaterThan(committed as number);
+    expect(lastUpdate).toBeGreaterThanOrEqual(committed as number);
     expect(r.stdout).toMatch(
-      /^Weights on chain: uid 1 gets everything \(set at block (\d+); \/\/Alice's last update on chain: block \1\)/m,
+      new RegExp(
+        `weights on chain at block ${revealed}: the chain revealed the commit of block ${committed} \\(drand round \\d+\\), uid 1 gets everything`,
+      ),
+    );
+    expect(r.stdout).toMatch(
+      /weights committed at block \d+, timelocked to drand round \d+: uid 1/,
     );
     expect(r.stdout).toMatch(/Why s3 failed the gate:\n.*FAIL \(divergence\): token \d+/);
     // Without --serve it serves nothing, and says how to.

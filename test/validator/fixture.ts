@@ -9,7 +9,12 @@ import {
   minerImages,
   startLocalPod,
 } from "../../src/app/local-arena.js";
-import { type LocalChain, startLocalChain } from "../../src/chain/local/chain.js";
+import {
+  devGenesis,
+  type GenesisConfig,
+  type LocalChain,
+  startLocalChain,
+} from "../../src/chain/local/chain.js";
 import { loadRuntime } from "../../src/chain/local/runtime.js";
 import { Subtensor } from "../../src/chain/subtensor.js";
 import { catalogueRuntime } from "../../src/runtime/catalogue.js";
@@ -52,8 +57,13 @@ export interface TestArena {
   close(): Promise<void>;
 }
 
-export async function startTestArena(miners: LocalMiner[] = TEST_MINERS): Promise<TestArena> {
-  const chain = await startLocalChain({ blockTimeMs: BLOCK_MS });
+export async function startTestArena(
+  miners: LocalMiner[] = TEST_MINERS,
+  // Commit-reveal off by default: most tests are about set_weights (weightsOnChain reads those
+  // extrinsics); the timelocked path has its own test (timelocked.test.ts).
+  genesis: GenesisConfig = devGenesis({ commitReveal: false }),
+): Promise<TestArena> {
+  const chain = await startLocalChain({ blockTimeMs: BLOCK_MS, genesis });
   const { refs, catalogue } = minerImages(miners);
   const pod = await startLocalPod(catalogueRuntime(localRuntime, catalogue));
   // Short deadlines, so a test that takes the chain away sees the errors within its outage and an

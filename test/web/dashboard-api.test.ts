@@ -66,11 +66,18 @@ describe("the API of a demo round", () => {
     expect(state.rules).toEqual({ marginM0: 0.01, decayMs: 7 * 86_400_000, burnUid: 0 });
     expect(state.queue).toEqual({ depth: 0, next: [] });
     expect(state.evaluating).toEqual([]);
-    const weights = /Weights on chain: uid (\d+) gets everything \(set at block (\d+)/.exec(
-      demo.stdout,
-    );
+    // Set by the chain's reveal of the validator's timelocked commit (commit-reveal v4).
+    const weights =
+      /Weights on chain: uid (\d+) gets everything \(set at block (\d+) by the chain's reveal of \/\/Alice's timelocked commit of block (\d+), drand round (\d+)/.exec(
+        demo.stdout,
+      );
+    expect(weights, demo.stdout).not.toBeNull();
     expect(state.weights.lastSet?.uids).toEqual([Number(weights?.[1])]);
     expect(state.weights.lastSet?.block).toBe(Number(weights?.[2]));
+    expect(state.weights.lastSet?.committed).toEqual({
+      block: Number(weights?.[3]),
+      revealRound: Number(weights?.[4]),
+    });
     expect(state.arena).toBe("tiny");
   });
 

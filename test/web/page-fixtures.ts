@@ -60,12 +60,27 @@ export function pageInputs(t: Text): PageInputs {
     },
     evaluating: [{ evalId: 4, status: t("evaluating.status", "submitted"), candidates: [5, 3] }],
     weights: {
-      lastSet: { slot: 11, block: 110, uids: [7, 0], weights: [0.9, 0.1] },
+      lastSet: {
+        slot: 11,
+        block: 110,
+        uids: [7, 0],
+        weights: [0.9, 0.1],
+        committed: { block: 101, revealRound: 25_000_000 },
+      },
       lastAttempt: {
         slot: 12,
         status: t("weights.status", "failed"),
         attempts: 3,
         error: t("weights.error", "extrinsic rejected: Priority is too low"),
+      },
+      lastCommit: {
+        slot: 12,
+        status: "expired",
+        commitBlock: 121,
+        revealRound: 25_000_300,
+        revealEpoch: 7,
+        firstRevealBlock: 140,
+        revealBlock: null,
       },
     },
     lastScanBlock: 130,

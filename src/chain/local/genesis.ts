@@ -144,12 +144,23 @@ export const DEV_ADDRESSES = {
 
 const TAO = 1_000_000_000n;
 
+export interface DevGenesisOptions {
+  /**
+   * Commit-reveal v4 on subnet 1, as finney's default (default true): weights go as timelocked
+   * commits, revealed by the chain with its own test beacon's pulses (`drand.beacon: "test"`).
+   * false: commit-reveal off, weights set directly with set_weights.
+   */
+  commitReveal?: boolean;
+}
+
 /**
  * Subnet 1 with //Alice (uid 0, validator permit, 1000 TAO staked) and //Bob, //Charlie, //Dave,
- * //Eve (uids 1–4) registered; all five endowed. Short tempo and rate limit, commit-reveal off, so
- * a demo can set weights directly within seconds.
+ * //Eve (uids 1–4) registered; all five endowed. Short tempo and rate limit, so a demo sets weights
+ * within seconds; commit-reveal v4 on (as on finney) with the chain as its own drand beacon, unless
+ * `commitReveal: false`.
  */
-export function devGenesis(): GenesisConfig {
+export function devGenesis(opts: DevGenesisOptions = {}): GenesisConfig {
+  const commitReveal = opts.commitReveal ?? true;
   const { alice, bob, charlie, dave, eve } = DEV_ADDRESSES;
   return {
     subnets: [
@@ -165,7 +176,7 @@ export function devGenesis(): GenesisConfig {
         ],
         weightsVersionKey: 0,
         weightsSetRateLimit: 10,
-        commitRevealWeightsEnabled: false,
+        commitRevealWeightsEnabled: commitReveal,
         revealPeriodEpochs: 1,
         minAllowedWeights: 1,
         maxWeightsLimit: 0xffff,
@@ -175,6 +186,8 @@ export function devGenesis(): GenesisConfig {
       address,
       free: (1000n * TAO).toString(),
     })),
+    commitRevealWeightsVersion: 4,
+    drand: { beacon: commitReveal ? "test" : "quicknet" },
   };
 }
 
