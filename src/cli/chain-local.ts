@@ -20,7 +20,9 @@ export function registerChainLocal(chain: Command): void {
         "JSON-RPC over WebSocket with finney's runtime-424 metadata (shipped in data/subtensor/), verifies signed extrinsics and",
         "executes Commitments.set_commitment and the SubtensorModule weight calls. It is not a",
         "subtensor node. Without --genesis it starts with subnet 1 and the dev accounts",
-        "//Alice (validator) //Bob //Charlie //Dave //Eve registered.",
+        "//Alice (validator) //Bob //Charlie //Dave //Eve registered, commit-reveal v4 on (as on finney)",
+        "and the chain as its own drand test beacon: it reveals timelocked weight commits itself",
+        "(encrypt to it with --drand-beacon chain).",
         "When listening it prints one line: cacheon local chain listening on ws://127.0.0.1:PORT",
       ].join(" "),
     )
@@ -33,7 +35,7 @@ export function registerChainLocal(chain: Command): void {
     )
     .option(
       "--genesis <file>",
-      "genesis JSON: { subnets: [{ netuid, tempo, hotkeys: [{ address, coldkey?, stake?, validatorPermit? }], weightsVersionKey, weightsSetRateLimit, commitRevealWeightsEnabled, revealPeriodEpochs, minAllowedWeights?, maxWeightsLimit? }], accounts: [{ address, nonce?, free? }] }",
+      "genesis JSON: { subnets: [{ netuid, tempo, hotkeys: [{ address, coldkey?, stake?, validatorPermit? }], weightsVersionKey, weightsSetRateLimit, commitRevealWeightsEnabled, revealPeriodEpochs, minAllowedWeights?, maxWeightsLimit? }], accounts: [{ address, nonce?, free? }], commitRevealWeightsVersion?, drand?: { beacon: quicknet|test } }",
     )
     .option(
       "--metadata <file>",

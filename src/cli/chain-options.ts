@@ -4,7 +4,7 @@
 // The chain modules load on use: @polkadot/api and its crypto take seconds to import, and every
 // cacheon command would pay for them at startup.
 import { createInterface } from "node:readline/promises";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { Subtensor as Chain } from "../chain/subtensor.js";
 import type { Hotkey } from "../chain/wallet.js";
 import { WALLET_PATH_ENV, type WalletLocation, walletRoot } from "../chain/wallet-path.js";
@@ -28,6 +28,26 @@ export function addNetworkOptions(cmd: Command, netuidRequired: boolean): Comman
   return netuidRequired
     ? cmd.requiredOption("--netuid <n>", netuidHelp, parseNetuid)
     : cmd.option("--netuid <n>", `${netuidHelp}; default 14`, parseNetuid, 14);
+}
+
+export interface DrandBeaconOptions {
+  drandBeacon: "quicknet" | "chain";
+}
+
+/**
+ * --drand-beacon: which drand key timelocked weights (commit-reveal v4) are encrypted to. quicknet,
+ * the default, is finney's; `chain` takes the key the chain announces in Drand.BeaconConfig, for a
+ * local test chain that is its own beacon (anyone can derive that key: never for real weights).
+ */
+export function addDrandBeaconOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option(
+      "--drand-beacon <beacon>",
+      "drand beacon timelocked weight commits are encrypted to: quicknet (finney's), or chain (the key the chain announces; local test chains only)",
+    )
+      .choices(["quicknet", "chain"])
+      .default("quicknet"),
+  );
 }
 
 /** Runs `fn` with a connected client; chain failures become one-line CLI errors (exit 1). */

@@ -6,8 +6,10 @@ import type { Arena } from "../arena/index.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import type { ServerSpec } from "../runtime/spec.js";
 import {
+  addDrandBeaconOption,
   addNetworkOptions,
   addWalletOptions,
+  type DrandBeaconOptions,
   loadWalletHotkey,
   type WalletOptions,
 } from "./chain-options.js";
@@ -24,7 +26,7 @@ import {
 } from "./options.js";
 import { withAbortOnSignal } from "./signals.js";
 
-interface RunOptions extends WalletOptions {
+interface RunOptions extends WalletOptions, DrandBeaconOptions {
   network: string;
   netuid: number;
   pod: string[];
@@ -56,7 +58,7 @@ export function registerValidatorRun(validator: Command): void {
     .description(
       "run the validator: scan the subnet's commitments every few blocks, evaluate the queue on GPU pods (challengers in commit order plus the king), crown the king and set weights; all state in --state-dir, safe to kill and restart at any moment",
     );
-  addNetworkOptions(addWalletOptions(cmd), true)
+  addDrandBeaconOption(addNetworkOptions(addWalletOptions(cmd), true))
     .requiredOption(
       "--pod <url>",
       "a GPU pod (`cacheon pod serve`) to run eval jobs on, one job at a time; repeat for several",
@@ -159,6 +161,7 @@ export function registerValidatorRun(validator: Command): void {
           maxAttempts: opts.maxAttempts,
           scanEveryBlocks: opts.scanEvery,
           weightsEveryBlocks: opts.weightsEvery,
+          timelock: { beacon: opts.drandBeacon },
           tickMs: opts.tickMs,
           podPollMs: opts.podPollMs,
           podLostMs: opts.podLost * 1000,

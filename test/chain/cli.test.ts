@@ -198,6 +198,108 @@ describe("chain commands against the local chain", () => {
   });
 });
 
+describe("validator set-weights on a commit-reveal v4 subnet (finney's default)", () => {
+  let v4: LocalChain;
+  const v4net = () => ["--network", v4.url, "--netuid", "1"];
+  const weights = ["--weights", "1:1,2:0.25"];
+  beforeAll(async () => {
+    // The dev subnet (v4, the chain its own drand beacon) with 4 s epochs at 100 ms blocks.
+    const g = devGenesis();
+    (g.subnets?.[0] as Record<string, unknown>).tempo = 40;
+    v4 = await startLocalChain({ blockTimeMs: 100, genesis: g });
+  });
+  afterAll(async () => {
+    await v4?.close();
+  });
+
+  it("--dry-run prints the timelocked call, its round and its hex, and sends nothing", async () => {
+    const r = await cli([
+      "validator",
+      "set-weights",
+      ...wallet,
+      ...v4net(),
+      ...weights,
+      "--dry-run",
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^dry run: nothing was signed or sent$/m);
+    expect(r.stdout).toMatch(/^path: timelocked$/m);
+    expect(r.stdout).toMatch(/^call: SubtensorModule\.commit_timelocked_mechanism_weights$/m);
+    expect(r.stdout).toMatch(/^weights: 1:65535,2:16384 \(u16\), version key 0$/m);
+    const round =
+      /^reveal round: (\d+) \(drand quicknet\): the round due at block \d+, 3 blocks into reveal epoch \d+/m.exec(
+        r.stdout,
+      );
+    expect(round, r.stdout).not.toBeNull();
+    const hex = /^hex: (0x[0-9a-f]+)$/m.exec(r.stdout)?.[1] as string;
+    // The local chain's beacon is its own, not quicknet: sent as is, the commit would never open.
+    expect(r.stdout).toMatch(
+      /^the chain would refuse it now: the chain's drand beacon \(Drand\.BeaconConfig key 0x[0-9a-f]+…\) is not quicknet/m,
+    );
+    const client = await Subtensor.connect(v4.url);
+    try {
+      const call = client.api.createType("Call", hex);
+      expect(call.method).toBe("commitTimelockedMechanismWeights");
+      expect(call.args.map((a) => a.toString())[3]).toBe(round?.[1]);
+      expect(call.args.map((a) => a.toString())[4]).toBe("4");
+      // Nothing was sent: //Alice never updated.
+      expect((await client.metagraph(1)).neurons[0]?.lastUpdate).toBe(0);
+    } finally {
+      await client.close();
+    }
+    const chainBeacon = await cli([
+      "validator",
+      "set-weights",
+      ...wallet,
+      ...v4net(),
+      ...weights,
+      "--dry-run",
+      "--drand-beacon",
+      "chain",
+    ]);
+    expect(chainBeacon.stdout).toMatch(
+      /^reveal round: \d+ \(drand beacon 0x[0-9a-f]+… announced by the chain\)/m,
+    );
+    expect(chainBeacon.stdout).not.toMatch(/would refuse/);
+  }, 60_000);
+
+  it("commits timelocked weights and, with --wait-reveal, sees the chain reveal them", async () => {
+    const r = await cli([
+      "validator",
+      "set-weights",
+      ...wallet,
+      ...v4net(),
+      ...weights,
+      "--drand-beacon",
+      "chain",
+      "--yes",
+      "--wait-reveal",
+      "--pending-file",
+      join(dir, "v4-pending.json"),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const committed =
+      /^weights committed in block (\d+), timelocked to drand round \d+ \(SubtensorModule\.commit_timelocked_mechanism_weights, commit 0x[0-9a-f]{64}\): 1:65535,2:16384 \(u16\), version key 0$/m.exec(
+        r.stdout,
+      );
+    expect(committed, r.stdout).not.toBeNull();
+    expect(r.stdout).toMatch(/^the chain reveals them itself in epoch \d+ \(from block \d+\)/m);
+    const revealed = /^revealed by the chain in block (\d+): the weights are on chain$/m.exec(
+      r.stdout,
+    );
+    expect(Number(revealed?.[1])).toBeGreaterThan(Number(committed?.[1]));
+    const client = await Subtensor.connect(v4.url);
+    try {
+      expect((await client.api.query.subtensorModule?.weights?.(1, 0))?.toJSON()).toEqual([
+        [1, 65535],
+        [2, 16384],
+      ]);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
+
 describe("--help", () => {
   it("describes each command", async () => {
     const runs = await Promise.all(
@@ -212,5 +314,7 @@ describe("--help", () => {
     for (const r of runs) expect(r.stdout).toMatch(/^Usage: cacheon \w+ [\w-]+ \[options\]/);
     expect(runs[3]?.stdout).toContain("--dry-run");
     expect(runs[4]?.stdout).toContain("--pending-file");
+    expect(runs[4]?.stdout).toContain("--dry-run");
+    expect(runs[4]?.stdout).toContain("--drand-beacon");
   });
 });
