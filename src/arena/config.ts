@@ -46,15 +46,15 @@ export const ImageLimitsSchema = z.strictObject({
   maxBytes: z.number().int().positive().default(20e9),
 });
 
-/** Where a miner's registry may send the pod's registry client (runtime/docker/registry-auth.ts). */
+/** Where a miner's image reference may send the pod's registry client (runtime/docker/registry.ts). */
 export const RegistryPolicySchema = z.strictObject({
   /**
-   * Token realms (a 401's `WWW-Authenticate: Bearer realm=…`) on loopback, private or link-local
-   * hosts, or over plain http where the registry client speaks http to the host. Off in production:
-   * such a realm lets a miner probe the pod's own network. On for registries on loopback (the
-   * `local` arena, tests).
+   * Registries and token realms (a 401's `WWW-Authenticate: Bearer realm=…`) on loopback, private
+   * or link-local hosts, and realms over plain http where the registry client speaks http to the
+   * host. Off in production: either lets a miner aim the pod at its own network and read which
+   * ports answer. On for registries on loopback (the `local` arena, tests).
    */
-  allowPrivateRealm: z.boolean().default(false),
+  allowPrivateHosts: z.boolean().default(false),
 });
 
 export const BaselineSchema = z.strictObject({

@@ -63,7 +63,7 @@ const LOCAL: ArenaInput = {
   name: "local",
   startupTimeoutMs: 60_000,
   // Its registries are on loopback (demo --docker, the tests), token realms included.
-  registry: { allowPrivateRealm: true },
+  registry: { allowPrivateHosts: true },
   workload: {
     warmup: {
       requests: 4,

@@ -9,6 +9,7 @@ import {
   DOCKER_LAYER,
   DOCKER_MANIFEST,
   imageRef,
+  LOOPBACK,
   OCI_CONFIG,
   OCI_INDEX,
   OCI_LAYER,
@@ -76,7 +77,7 @@ describe.skipIf(SKIP)("manifests from Debian's docker-registry on loopback", () 
 
   it("sums a Docker v2 manifest's layers and config", async () => {
     const ref = imageRef(`${registry.host}/cacheon/single:v1@${single.digest}`);
-    expect(await fetchManifestSummary(ref)).toStrictEqual({
+    expect(await fetchManifestSummary(ref, LOOPBACK)).toStrictEqual({
       digest: single.digest,
       compressedBytes: singleBytes,
       layers: 2,
@@ -86,13 +87,14 @@ describe.skipIf(SKIP)("manifests from Debian's docker-registry on loopback", () 
   it("picks linux/amd64 from an OCI index by default, another platform when asked", async () => {
     const ref = imageRef(`${registry.host}/cacheon/multi@${index.digest}`);
     const amd64Config = Buffer.byteLength(configFor("amd64"));
-    expect(await fetchManifestSummary(ref)).toStrictEqual({
+    expect(await fetchManifestSummary(ref, LOOPBACK)).toStrictEqual({
       digest: index.digest,
       platformDigest: amd64.digest,
       compressedBytes: 3000 + amd64Config,
       layers: 1,
     });
     const arm = await fetchManifestSummary(ref, {
+      ...LOOPBACK,
       platform: { os: "linux", architecture: "arm64" },
     });
     expect(arm).toStrictEqual({

@@ -15,6 +15,8 @@ import {
   isPublicAddress,
   NonPublicAddressError,
   nonPublicHost,
+  PUBLIC_REALM_RULE,
+  PUBLIC_REGISTRY_RULE,
   publicOnlyLookup,
   tokenUrl,
 } from "../../src/runtime/docker/registry-auth.js";
@@ -131,7 +133,7 @@ describe("which addresses a token realm may have", () => {
       "https://auth.docker.io/token?scope=repository%3Aa%2Fb%3Apull",
     );
     expect(tokenUrl({ realm: "https://127.0.0.1:22/t" }, "a/b", strict)).toBe(
-      "token realm https://127.0.0.1:22/t is on a loopback, private or link-local address: a token realm must be https on a public host (an arena allows others with registry.allowPrivateRealm)",
+      "token realm https://127.0.0.1:22/t is on a loopback, private or link-local address: a token realm must be https on a public host (an arena allows others with registry.allowPrivateHosts)",
     );
     expect(tokenUrl({ realm: "https://localhost:8000/t" }, "a/b", strict)).toMatch(
       /^token realm https:\/\/localhost:8000\/t is on a loopback name: /,
@@ -149,8 +151,8 @@ describe("which addresses a token realm may have", () => {
   });
 
   it("is off in v1 and on in the local arena, whose registries are on loopback", () => {
-    expect(arenaPreset("v1").registry.allowPrivateRealm).toBe(false);
-    expect(arenaPreset("local").registry.allowPrivateRealm).toBe(true);
+    expect(arenaPreset("v1").registry.allowPrivateHosts).toBe(false);
+    expect(arenaPreset("local").registry.allowPrivateHosts).toBe(true);
   });
 });
 
@@ -221,6 +223,7 @@ describe("a miner's registry pointing the pod's token request at the pod's own p
   async function reason(registry: string, opts = {}) {
     const err = await fetchManifestSummary(imageRef(`${registry}/acme/miner@${DIGEST}`), {
       timeoutMs: 2_000,
+      allowPrivateRegistry: true, // the miner's registry here is on loopback; its realm is the point
       ...opts,
     }).then(
       () => null,
@@ -278,6 +281,7 @@ describe("the pull's public reason", () => {
     const logged: string[] = [];
     const err = await pullPinnedImage(noEngine, text, {
       maxBytes: 1e9,
+      allowPrivateHosts: true,
       log: (line) => logged.push(line),
     }).then(
       () => null,
@@ -289,17 +293,38 @@ describe("the pull's public reason", () => {
     expect(logged).toEqual([`${text}: 127.0.0.1:${port} is unreachable: connection refused`]);
   });
 
-  it("refuses the image, naming the rule, when the realm is private and the arena does not allow it", async () => {
+  it("refuses the image, naming the rule, when the registry is private and the arena does not allow it", async () => {
+    const registry = await listener();
+    for (const host of [
+      `127.0.0.1:${registry.port}`,
+      `localhost:${registry.port}`,
+      `[::1]:${registry.port}`,
+    ]) {
+      const err = await pullPinnedImage(noEngine, `${host}/acme/miner@${DIGEST}`, {
+        maxBytes: 1e9,
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err, host).toBeInstanceOf(ImageRefused);
+      expect((err as Error).message).toBe(
+        `${host}/acme/miner@${DIGEST}: ${host} is on ${host.startsWith("localhost") ? "a loopback name" : "a loopback, private or link-local address"}: ${PUBLIC_REGISTRY_RULE}`,
+      );
+    }
+    expect(registry.connections()).toBe(0);
+  });
+
+  it("refuses the image, naming the rule, when only the realm is private and the arena does not allow it", async () => {
     const open = await listener();
     const registry = await challengingRegistry(`Bearer realm="https://127.0.0.1:${open.port}/t"`);
-    const err = await pullPinnedImage(noEngine, `${registry}/acme/miner@${DIGEST}`, {
-      maxBytes: 1e9,
+    const err = await fetchManifestSummary(imageRef(`${registry}/acme/miner@${DIGEST}`), {
+      allowPrivateRegistry: true,
     }).then(
       () => null,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(ImageRefused);
-    expect((err as Error).message).toContain("registry.allowPrivateRealm");
+    expect(err).toMatchObject({ kind: "unauthorized" });
+    expect((err as Error).message).toContain(PUBLIC_REALM_RULE);
     expect(open.connections()).toBe(0);
   });
 });

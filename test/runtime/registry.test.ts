@@ -14,6 +14,7 @@ import {
   DOCKER_LAYER,
   DOCKER_MANIFEST,
   imageRef,
+  LOOPBACK,
   OCI_CONFIG,
   OCI_INDEX,
   OCI_LAYER,
@@ -108,7 +109,10 @@ describe("manifests from a registry that misbehaves", () => {
           const body = dockerManifest(sizes, configSize);
           const digest = sha256Digest(body);
           const fake = await startRegistry({ [manifestPath("p/sum", digest)]: { body } });
-          const summary = await fetchManifestSummary(imageRef(`${fake.host}/p/sum@${digest}`));
+          const summary = await fetchManifestSummary(
+            imageRef(`${fake.host}/p/sum@${digest}`),
+            LOOPBACK,
+          );
           await fake.close();
           expect(summary).toStrictEqual({
             digest,
@@ -215,7 +219,9 @@ describe("manifests from a registry that misbehaves", () => {
     const fake = await startRegistry({
       [manifestPath("p/oci", digest)]: { body, contentType: `${OCI_MANIFEST}; charset=utf-8` },
     });
-    expect(await fetchManifestSummary(imageRef(`${fake.host}/p/oci@${digest}`))).toStrictEqual({
+    expect(
+      await fetchManifestSummary(imageRef(`${fake.host}/p/oci@${digest}`), LOOPBACK),
+    ).toStrictEqual({
       digest,
       compressedBytes: 18,
       layers: 1,
@@ -254,6 +260,7 @@ describe("manifests from a registry that misbehaves", () => {
     const silent = await startFake(() => {});
     const controller = new AbortController();
     const pending = fetchManifestSummary(imageRef(`${silent.host}/p/x@${sha256Digest("x")}`), {
+      ...LOOPBACK,
       signal: controller.signal,
     });
     setTimeout(() => controller.abort(new Error("session cancelled")), 50);
@@ -297,7 +304,7 @@ async function startTokenRegistry(opts: {
 // These realms are on loopback, as only an arena that allows private realms asks them
 // (registry-realm.test.ts has the policy).
 describe("anonymous Bearer tokens", () => {
-  const allow = { allowPrivateRealm: true };
+  const allow = { allowPrivateRegistry: true, allowPrivateRealm: true };
   const realmHits = (f: FakeServer) => f.seen.filter((s) => s.path.startsWith("/token")).length;
 
   it("fetches a pull token scoped to the repository, retries with it and caches it", async () => {

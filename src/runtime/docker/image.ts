@@ -27,8 +27,8 @@ export interface PullOptions {
   onStatus?: (line: string) => void;
   /** Registries spoken to over plain http (default: loopback ones). */
   insecure?: (registry: string) => boolean;
-  /** Token realms on non-public hosts too (the arena's `registry.allowPrivateRealm`). */
-  allowPrivateRealm?: boolean;
+  /** Registries and token realms on non-public hosts too (the arena's `registry.allowPrivateHosts`). */
+  allowPrivateHosts?: boolean;
   /** The operator's log: what the public reason leaves out. */
   log?: (line: string) => void;
 }
@@ -56,7 +56,8 @@ async function checkManifest(ref: ImageRef, opts: PullOptions): Promise<void> {
     const m = await fetchManifestSummary(ref, {
       signal: opts.signal,
       insecure: opts.insecure,
-      allowPrivateRealm: opts.allowPrivateRealm,
+      allowPrivateRegistry: opts.allowPrivateHosts,
+      allowPrivateRealm: opts.allowPrivateHosts,
     });
     if (m.compressedBytes > opts.maxBytes)
       throw new ImageRefused(

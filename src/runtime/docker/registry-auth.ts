@@ -6,7 +6,7 @@
 // The realm is the miner's to name, and the pod asks it from inside the validator's network: a realm
 // on loopback or a private address would let a miner probe the pod's own services (which ports
 // answer, and how) through the reason its image fails with. So a realm must be https on a public
-// host unless the arena allows private realms (`registry.allowPrivateRealm`, for loopback registries
+// host unless the arena allows private realms (`registry.allowPrivateHosts`, for loopback registries
 // in tests and the demo). A literal address or a loopback name is refused here; any other name is
 // resolved when the pod connects, and refused if any of its addresses is not public
 // (`publicOnlyLookup`), so a name pointing at 127.0.0.1 gets no further than a literal would.
@@ -109,7 +109,11 @@ export interface RealmPolicy {
 
 /** The hint a refused private realm carries, so a miner knows the rule and an operator the switch. */
 export const PUBLIC_REALM_RULE =
-  "a token realm must be https on a public host (an arena allows others with registry.allowPrivateRealm)";
+  "a token realm must be https on a public host (an arena allows others with registry.allowPrivateHosts)";
+
+/** The same rule for the registry an image reference names. */
+export const PUBLIC_REGISTRY_RULE =
+  "a registry must be on a public host (an arena allows others with registry.allowPrivateHosts)";
 
 /** Where to ask for a pull token for `repository`, or why not (the policy refuses the realm). */
 export function tokenUrl(

@@ -10,7 +10,9 @@ import { type ImageRef, registryLocation } from "../../contract/image-ref.js";
 import { formatZodIssues } from "../../contract/json-file.js";
 import {
   NonPublicAddressError,
+  nonPublicHost,
   PUBLIC_REALM_RULE,
+  PUBLIC_REGISTRY_RULE,
   parseBearerChallenge,
   parseTokenAnswer,
   publicOnlyLookup,
@@ -26,7 +28,8 @@ export type RegistryErrorKind =
   | "unreachable"
   | "bad_manifest"
   | "digest_mismatch"
-  | "no_platform";
+  | "no_platform"
+  | "not_public";
 
 /** One line naming the image and what happened. */
 export class RegistryError extends Error {
@@ -71,6 +74,8 @@ export interface ManifestOptions {
   signal?: AbortSignal;
   /** Registries spoken to over plain http; default: loopback hosts (localhost, 127.0.0.0/8, [::1]), as Docker treats them as insecure. */
   insecure?: (registry: string) => boolean;
+  /** A registry on a loopback, private or link-local host; default false: public hosts only. */
+  allowPrivateRegistry?: boolean;
   /**
    * Token realms on loopback, private or link-local hosts, and over plain http where `insecure`
    * allows the host; default false: https on a public host only (registry-auth.ts says why).
@@ -135,6 +140,7 @@ interface RegistryContext {
   timeoutMs: number;
   signal?: AbortSignal;
   insecure: (registry: string) => boolean;
+  allowPrivateRegistry: boolean;
   realm: RealmPolicy;
 }
 
@@ -152,7 +158,7 @@ const registryError = (
     publicWhat === undefined ? undefined : `${ctx.image}: ${oneLine(publicWhat)}`,
   );
 
-/** Connections that refuse to open to a name with a non-public address (a realm's, by default). */
+/** Connections that refuse to open to a name with a non-public address (by default, a registry's and a realm's). */
 const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup() } });
 
 interface Answer {
@@ -216,7 +222,9 @@ async function registryGet(
     if (ctx.signal?.aborted) throw ctx.signal.reason;
     if (err instanceof RegistryError) throw err;
     if (err instanceof NonPublicAddressError)
-      throw registryError(ctx, "unauthorized", `token realm ${err.message}; ${PUBLIC_REALM_RULE}`);
+      throw where === ctx.registry
+        ? registryError(ctx, "not_public", `${err.message}; ${PUBLIC_REGISTRY_RULE}`)
+        : registryError(ctx, "unauthorized", `token realm ${err.message}; ${PUBLIC_REALM_RULE}`);
     const code = (err as { code?: unknown }).code;
     const why = deadline.aborted
       ? `no answer within ${ctx.timeoutMs} ms`
@@ -284,16 +292,18 @@ const tokenKey = (ctx: RegistryContext): string => `${ctx.registry}/${ctx.reposi
 async function authorizedGet(ctx: RegistryContext, url: string, cap: Cap): Promise<Answer> {
   const headers = { accept: ACCEPT };
   const cached = tokens.get(tokenKey(ctx));
+  const dispatcher = ctx.allowPrivateRegistry ? undefined : publicOnly;
   const first = await registryGet(
     ctx,
     url,
     cached === undefined ? headers : { ...headers, authorization: `Bearer ${cached}` },
     cap,
+    dispatcher,
   );
   if (first.status !== 401) return first;
   tokens.delete(tokenKey(ctx));
   const token = await fetchToken(ctx, first.header("www-authenticate") ?? "");
-  return registryGet(ctx, url, { ...headers, authorization: `Bearer ${token}` }, cap);
+  return registryGet(ctx, url, { ...headers, authorization: `Bearer ${token}` }, cap, dispatcher);
 }
 
 /** The manifest or index stored under `digest`, its bytes verified against it. */
@@ -375,8 +385,17 @@ export async function fetchManifestSummary(
     timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     signal: opts.signal,
     insecure,
+    allowPrivateRegistry: opts.allowPrivateRegistry === true,
     realm: { allowPrivate: opts.allowPrivateRealm === true, insecure },
   };
+  // A literal private address or a loopback name is refused before any connection; other names
+  // when they resolve to one (publicOnly), so an image reference cannot aim the pod at its own
+  // network either.
+  const why = ctx.allowPrivateRegistry
+    ? null
+    : nonPublicHost(new URL(`http://${registry}`).hostname);
+  if (why !== null)
+    throw registryError(ctx, "not_public", `${registry} is on ${why}: ${PUBLIC_REGISTRY_RULE}`);
   const base = `${ctx.insecure(registry) ? "http" : "https"}://${registry}/v2/${repository}`;
   const top = await fetchManifest(ctx, ref.digest, base);
   if (top.kind === "manifest") return { digest: ref.digest, ...summarise(top.manifest) };

@@ -96,7 +96,7 @@ export async function createDockerRuntime(opts: DockerRuntimeOptions): Promise<D
       signal: o.signal,
       onStatus: o.onStatus,
       insecure: opts.insecureRegistry,
-      allowPrivateRealm: o.arena.registry.allowPrivateRealm,
+      allowPrivateHosts: o.arena.registry.allowPrivateHosts,
       log: opts.log,
     });
     const suffix = randomBytes(4).toString("hex");
