@@ -134,9 +134,15 @@ describe.skipIf(SKIP)("cacheon demo --docker", () => {
     expect(out).toMatch(/^ {2}s3 +3 +\S+ +FAIL +- +- +0\.0000$/m);
     expect(out).toMatch(/^ {2}s4 +4 +\S+ +rejected +- +- +-$/m);
     expect(out).toMatch(/^King: s1 \(uid 1\)/m);
-    expect(out).toMatch(
-      /^Weights on chain: uid 1 gets everything \(set at block (\d+); \/\/Alice's last update on chain: block \1\)/m,
-    );
+    // Commit-reveal v4: revealed by the chain from //Alice's timelocked commit, after it.
+    const onChain =
+      /^Weights on chain: uid 1 gets everything \(set at block (\d+) by the chain's reveal of \/\/Alice's timelocked commit of block (\d+), drand round \d+; \/\/Alice's last update on chain: block (\d+)\)/m.exec(
+        out,
+      );
+    expect(onChain, out).not.toBeNull();
+    const [revealed, committed, lastUpdate] = (onChain ?? []).slice(1).map(Number) as number[];
+    expect(revealed).toBeGreaterThan(committed as number);
+    expect(lastUpdate).toBeGreaterThanOrEqual(committed as number);
     expect(out).toMatch(/Why s3 failed the gate:\n.*FAIL \(divergence\)/);
     await expectNothingLeft(demo, podId, registry);
   }, 300_000);
