@@ -597,6 +597,19 @@ export class Subtensor {
     return out;
   }
 
+  /** Weights(netuid, uid): the uid's weights on chain as (dest uid, u16) pairs. */
+  async weightsOf(netuid: number, uid: number): Promise<[number, number][]> {
+    const value = await this.read("subtensorModule", "weights", netuid, uid);
+    const parsed = z
+      .array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]))
+      .safeParse(value.toJSON());
+    if (!parsed.success)
+      throw new ChainError(
+        `SubtensorModule.Weights(${netuid}, ${uid}) is not a list of (uid, u16)`,
+      );
+    return parsed.data;
+  }
+
   /** The hotkey's uid on the subnet, or undefined when it is not registered there. */
   async uidOf(netuid: number, hotkey: string): Promise<number | undefined> {
     const uid = await this.read("subtensorModule", "uids", netuid, hotkey);

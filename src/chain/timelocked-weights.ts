@@ -258,7 +258,9 @@ export type TimelockedRevealStatus =
   | { status: "pending"; epoch: number; revealEpoch: number }
   | { status: "revealed"; block: number }
   | { status: "expired"; epoch: number; revealEpoch: number }
-  | { status: "dropped"; epoch: number };
+  | { status: "dropped"; epoch: number }
+  /** Gone, and the blocks that would say whether it was revealed are older than the node keeps. */
+  | { status: "unconfirmed"; epoch: number; revealEpoch: number };
 
 export interface TimelockedCommitRecord {
   netuid: number;
@@ -272,9 +274,11 @@ export interface TimelockedCommitRecord {
 /**
  * Whether the chain revealed `record`: `waiting` before its reveal epoch, `pending` while it is still
  * in TimelockedWeightCommits (its pulse has not come), `revealed` with the block of the hotkey's
- * TimelockedWeightsRevealed within the reveal epoch (blocks from `fromBlock` on, at most
- * `maxBlocks` of them, are read), `expired` when the reveal epoch passed without one, `dropped` when
- * it left storage within the epoch unrevealed (the chain could not decrypt it or refused its weights).
+ * TimelockedWeightsRevealed within the reveal epoch (blocks from `fromBlock` on are read, none older
+ * than `readableBlocks` behind the head), `expired` when the reveal epoch passed without one,
+ * `dropped` when it left storage within the epoch unrevealed (the chain could not decrypt it or
+ * refused its weights), `unconfirmed` when it is gone and the blocks that would tell are too old to
+ * read (after a long downtime: the weights on chain are what is left to compare).
  */
 export async function timelockedRevealStatus(
   chain: Pick<
@@ -284,7 +288,8 @@ export async function timelockedRevealStatus(
   record: TimelockedCommitRecord,
   tempo: number,
   fromBlock: number,
-  maxBlocks = 512,
+  /** Blocks behind the head whose events are read (a pruning node keeps 256 blocks of state). */
+  readableBlocks = 240,
 ): Promise<TimelockedRevealStatus> {
   const head = await chain.head();
   const schedule = await chain.epochSchedule(record.netuid);
@@ -305,7 +310,9 @@ export async function timelockedRevealStatus(
     from = Math.max(from, schedule.lastEpochBlock - (epoch - revealEpoch) * tempo);
     if (epoch > revealEpoch) to = schedule.lastEpochBlock - (epoch - revealEpoch - 1) * tempo - 1;
   }
-  from = Math.max(from, to - maxBlocks + 1);
+  const oldest = Math.max(0, head.number - readableBlocks + 1);
+  const clipped = from < oldest;
+  from = Math.max(from, oldest);
   for (let n = from; n <= to; n++) {
     const events = await chain.timelockedWeightsEvents(await chain.blockHash(n));
     if (
@@ -318,6 +325,7 @@ export async function timelockedRevealStatus(
     )
       return { status: "revealed", block: n };
   }
+  if (clipped) return { status: "unconfirmed", epoch, revealEpoch };
   return epoch > revealEpoch
     ? { status: "expired", epoch, revealEpoch }
     : { status: "dropped", epoch };

@@ -124,6 +124,11 @@ async function waitForTimelockedReveal(
       say(`revealed by the chain in block ${s.block}: the weights are on chain`);
       return;
     }
+    if (s.status === "unconfirmed")
+      throw new CliError(
+        "the commit is gone and the blocks of its reveal epoch are older than the node keeps: compare SubtensorModule.Weights on chain",
+        1,
+      );
     if (s.status === "expired" || s.status === "dropped")
       throw new CliError(
         s.status === "expired"

@@ -103,8 +103,9 @@ export const MIGRATIONS: readonly string[] = [
   -- is 'set' once the commit is in a block, and the chain itself reveals it in reveal_epoch once
   -- drand's pulse of reveal_round is stored. The validator watches for that: 'revealed' (with the
   -- block of the hotkey's TimelockedWeightsRevealed), 'expired' (the reveal epoch passed without
-  -- it) or 'dropped' (gone unrevealed within the epoch). checked_block: the chain is known not to
-  -- have revealed it up to there.
+  -- it), 'dropped' (gone unrevealed within the epoch) or 'unconfirmed' (gone, its reveal epoch older
+  -- than the node's state, and the weights on chain not its). checked_block: the chain is known not
+  -- to have revealed it up to there.
   CREATE TABLE weight_commits (
     slot INTEGER PRIMARY KEY REFERENCES weight_sets(slot),
     netuid_index INTEGER NOT NULL,
@@ -116,7 +117,8 @@ export const MIGRATIONS: readonly string[] = [
     reveal_epoch INTEGER NOT NULL,
     first_reveal_block INTEGER NOT NULL,
     last_reveal_block INTEGER NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'revealed', 'expired', 'dropped')),
+    status TEXT NOT NULL CHECK (status IN
+      ('pending', 'revealed', 'expired', 'dropped', 'unconfirmed')),
     reveal_block INTEGER,
     checked_block INTEGER NOT NULL,
     updated_at_ms INTEGER NOT NULL

@@ -150,7 +150,7 @@ export interface WeightCommit {
   revealEpoch: number;
   firstRevealBlock: number;
   lastRevealBlock: number;
-  status: "pending" | "revealed" | "expired" | "dropped";
+  status: "pending" | "revealed" | "expired" | "dropped" | "unconfirmed";
   /** The block of the hotkey's TimelockedWeightsRevealed. */
   revealBlock: number | null;
   /** The chain is known not to have revealed it up to this block. */
@@ -164,8 +164,9 @@ export type WeightCommitInput = Omit<
 
 export type WeightCommitUpdate =
   | { status: "pending"; checkedBlock: number }
-  | { status: "revealed"; revealBlock: number; checkedBlock: number }
-  | { status: "expired" | "dropped"; checkedBlock: number };
+  /** revealBlock null: revealed (the weights on chain are its), the block no longer known. */
+  | { status: "revealed"; revealBlock: number | null; checkedBlock: number }
+  | { status: "expired" | "dropped" | "unconfirmed"; checkedBlock: number };
 
 export interface KingHistoryEntry {
   id: number;

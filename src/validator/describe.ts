@@ -169,7 +169,7 @@ export function describeEvent(e: ValidatorEvent): EventLine[] {
         return [
           {
             level: "info",
-            msg: `weights on chain at block ${c.revealBlock}: the chain revealed the commit of block ${c.commitBlock} (drand round ${c.revealRound}), uid ${e.set.uids.join(",")} gets everything`,
+            msg: `weights on chain${c.revealBlock === null ? " (the block of the reveal is older than the node keeps)" : ` at block ${c.revealBlock}`}: the chain revealed the commit of block ${c.commitBlock} (drand round ${c.revealRound}), uid ${e.set.uids.join(",")} gets everything`,
             fields,
           },
         ];
@@ -179,7 +179,9 @@ export function describeEvent(e: ValidatorEvent): EventLine[] {
           msg:
             c.status === "expired"
               ? `the timelocked commit of block ${c.commitBlock} expired unrevealed: drand round ${c.revealRound} did not reach the chain within epoch ${c.revealEpoch}; the next slot commits again`
-              : `the timelocked commit of block ${c.commitBlock} left the chain unrevealed in epoch ${c.revealEpoch} (not decryptable with round ${c.revealRound}'s pulse, or its weights were refused); the next slot commits again`,
+              : c.status === "dropped"
+                ? `the timelocked commit of block ${c.commitBlock} left the chain unrevealed in epoch ${c.revealEpoch} (not decryptable with round ${c.revealRound}'s pulse, or its weights were refused); the next slot commits again`
+                : `the timelocked commit of block ${c.commitBlock} is not confirmed: the blocks of its reveal epoch ${c.revealEpoch} are older than the node keeps, and the weights on chain are not its`,
           fields,
         },
       ];

@@ -85,7 +85,7 @@ export function createMetrics(store: ValidatorStore): ValidatorMetrics {
   });
   const commits = new Counter({
     name: `${p}weight_commits_total`,
-    help: "Timelocked weight commits (commit-reveal v4) by what the chain did: revealed, expired (not revealed in the reveal epoch), dropped (left unrevealed)",
+    help: "Timelocked weight commits (commit-reveal v4) by what the chain did: revealed, expired (not revealed in the reveal epoch), dropped (left unrevealed), unconfirmed (too old to tell, weights on chain not its)",
     labelNames: ["result"] as const,
     registers: [registry],
   });

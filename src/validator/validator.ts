@@ -22,6 +22,8 @@ import { revealStep, weightsStep } from "./weights.js";
 /** The chain as the validator uses it: reads, and what weight setting needs. */
 export interface ValidatorChain extends WeightsChain {
   head(): Promise<Head>;
+  /** Weights(netuid, uid): what a timelocked commit's reveal left on chain. */
+  weightsOf(netuid: number, uid: number): Promise<[number, number][]>;
   metagraph(netuid: number): Promise<Metagraph>;
   commitments(netuid: number): Promise<CommitmentEntry[]>;
 }

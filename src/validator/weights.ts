@@ -8,12 +8,13 @@
 // commits again.
 import type { KeyringPair } from "@polkadot/keyring/types";
 import { submitWeights, type WeightsChain } from "../chain/submit-weights.js";
-import { backoffDelay, type WeightsParams } from "../chain/subtensor.js";
+import { backoffDelay, type Subtensor, type WeightsParams } from "../chain/subtensor.js";
 import {
   findTimelockedCommit,
   type TimelockOptions,
   timelockedRevealStatus,
 } from "../chain/timelocked-weights.js";
+import { convertWeightsAndUidsForEmit } from "../chain/weights.js";
 import type { ValidatorStore, WeightCommitInput, WeightSet } from "../store/store.js";
 import { failpoint } from "./failpoint.js";
 
@@ -161,7 +162,9 @@ export async function weightsStep(
  * with it.
  */
 export async function revealStep(
-  o: Pick<WeightsOptions, "chain" | "netuid" | "store" | "now">,
+  o: Pick<WeightsOptions, "netuid" | "store" | "now"> & {
+    chain: WeightsChain & Pick<Subtensor, "weightsOf">;
+  },
 ): Promise<WeightSet[]> {
   const pending = o.store.pendingWeightCommits();
   if (pending.length === 0) return [];
@@ -179,13 +182,32 @@ export async function revealStep(
       o.store.updateWeightCommit(c.slot, { status: "pending", checkedBlock: head }, o.now());
       continue;
     }
-    o.store.updateWeightCommit(
-      c.slot,
-      status.status === "revealed"
-        ? { status: "revealed", revealBlock: status.block, checkedBlock: status.block }
-        : { status: status.status, checkedBlock: head },
-      o.now(),
-    );
+    if (status.status === "unconfirmed") {
+      // Its reveal epoch is older than the node's state: the weights on chain tell.
+      const set = o.store.weightSet(c.slot);
+      const uid = await o.chain.uidOf(o.netuid, c.hotkey);
+      const onChain = uid === undefined ? [] : await o.chain.weightsOf(o.netuid, uid);
+      const mine = set
+        ? convertWeightsAndUidsForEmit(set.uids, set.weights)
+        : { uids: [], values: [] };
+      const same =
+        onChain.length === mine.uids.length &&
+        onChain.every(([u, v], i) => u === mine.uids[i] && v === mine.values[i]);
+      o.store.updateWeightCommit(
+        c.slot,
+        same
+          ? { status: "revealed", revealBlock: null, checkedBlock: head }
+          : { status: "unconfirmed", checkedBlock: head },
+        o.now(),
+      );
+    } else
+      o.store.updateWeightCommit(
+        c.slot,
+        status.status === "revealed"
+          ? { status: "revealed", revealBlock: status.block, checkedBlock: status.block }
+          : { status: status.status, checkedBlock: head },
+        o.now(),
+      );
     const set = o.store.weightSet(c.slot);
     if (set) settled.push(set);
   }

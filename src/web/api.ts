@@ -93,7 +93,7 @@ export interface StateView {
     /** The newest timelocked commit (commit-reveal v4) and what became of it. */
     lastCommit: {
       slot: number;
-      status: "pending" | "revealed" | "expired" | "dropped";
+      status: "pending" | "revealed" | "expired" | "dropped" | "unconfirmed";
       commitBlock: number;
       revealRound: number;
       revealEpoch: number;

@@ -185,7 +185,9 @@ function commitLine(c: StateView["weights"]["lastCommit"]): SafeHtml | "" {
   return html`<p id="weights-commit" class="warn">${what}: ${
     c.status === "expired"
       ? `expired unrevealed in epoch ${c.revealEpoch}`
-      : `left the chain unrevealed in epoch ${c.revealEpoch}`
+      : c.status === "dropped"
+        ? `left the chain unrevealed in epoch ${c.revealEpoch}`
+        : `not confirmed (its reveal epoch ${c.revealEpoch} is older than the node keeps, and the weights on chain are not its)`
   }; the next slot commits again.</p>`;
 }
 
