@@ -111,7 +111,11 @@ describe("the API of a demo round", () => {
     expect(dave.status).toBe("failed");
     expect(dave.result?.passed).toBe(false);
     expect(dave.result?.score).toBe(0);
-    expect(dave.result?.failure).toContain("divergence");
+    // Its first mismatch is a token the reference would not choose, or an end of sequence where
+    // the reference went on: which one depends on the session's prompts (the seed is a block hash).
+    expect(dave.result?.failure).toMatch(
+      /does not match the reference \((divergence|too_few_tokens)\)/,
+    );
   });
 
   it("filters by status and hotkey, orders by commit, and pages", async () => {
