@@ -242,7 +242,11 @@ describe("cacheon eval and report rescore", () => {
     expect(r.stdout).toMatch(
       /weights committed at block \d+, timelocked to drand round \d+: uid 1/,
     );
-    expect(r.stdout).toMatch(/Why s3 failed the gate:\n.*FAIL \(divergence\): token \d+/);
+    // A token the reference would not choose, or an end where it went on: the session's prompts
+    // (the seed is a block hash) decide which comes first.
+    expect(r.stdout).toMatch(
+      /Why s3 failed the gate:\n.*FAIL \((divergence\): token|too_few_tokens\): the candidate stopped after) \d+/,
+    );
     // Without --serve it serves nothing, and says how to.
     expect(r.stdout).not.toMatch(/Dashboard:/);
     expect(r.stdout).toMatch(/The same arena in a browser: cacheon demo --serve/);
