@@ -15,6 +15,7 @@ import { fetchManifestSummary } from "../../src/runtime/docker/registry.js";
 import type { DockerRuntime } from "../../src/runtime/docker/runtime.js";
 import { HealthTimeout, waitForHealth } from "../../src/runtime/health.js";
 import { ImageRefused, type RunningServer } from "../../src/runtime/runtime.js";
+import { LOOPBACK } from "../helpers/manifests.js";
 import {
   docker,
   dockerArena,
@@ -213,7 +214,7 @@ describe.skipIf(SKIP)("the Docker runtime", () => {
     const ref = fixture.images["listen-extra"];
     const parsed = parseImageRef(ref);
     if (!parsed.ok) throw new Error(parsed.reason);
-    const compressed = (await fetchManifestSummary(parsed.ref)).compressedBytes;
+    const compressed = (await fetchManifestSummary(parsed.ref, LOOPBACK)).compressedBytes;
     const unpacked = (await docker.getImage("cacheon-test/base:local").inspect()).Size;
     expect(compressed).toBeLessThan(unpacked);
     const limit = Math.round((compressed + unpacked) / 2);
