@@ -52,10 +52,22 @@ function nonNegativeInteger(name: string, v: number): void {
     throw new TimelockError(`${name} must be a non-negative integer, got ${v}`);
 }
 
-export function legacyRevealRound(inputs: RevealRoundInputs): RevealRound {
-  const { block, netuid, mecid, tempo, revealPeriodEpochs } = inputs;
-  for (const [name, v] of Object.entries({ block, netuid, mecid, tempo, revealPeriodEpochs }))
-    nonNegativeInteger(name, v);
+/** What both formulas share: the beacon's clock, checked once. */
+interface BeaconClockInputs {
+  blockTimeSeconds: number;
+  nowUnixSeconds: number;
+  lastStoredRound?: number;
+  genesisTime?: number;
+  period?: number;
+}
+
+/**
+ * The round due `secondsUntilTarget` from now: rounded down so it is never one the chain cannot
+ * have yet, at least round 1, and (revealRound) never below `lastStoredRound`.
+ */
+function roundsFrom(
+  inputs: BeaconClockInputs,
+): (secondsUntilTarget: number) => Pick<RevealRound, "revealRound" | "formulaRound"> {
   const lastStoredRound = inputs.lastStoredRound ?? 0;
   nonNegativeInteger("lastStoredRound", lastStoredRound);
   const genesisTime = inputs.genesisTime ?? QUICKNET.genesisTime;
@@ -65,6 +77,20 @@ export function legacyRevealRound(inputs: RevealRoundInputs): RevealRound {
     throw new TimelockError(`blockTimeSeconds must be >= 0, got ${inputs.blockTimeSeconds}`);
   if (!Number.isFinite(inputs.nowUnixSeconds))
     throw new TimelockError(`nowUnixSeconds must be finite, got ${inputs.nowUnixSeconds}`);
+  return (secondsUntilTarget) => {
+    const formulaRound = Math.max(
+      1,
+      Math.floor((inputs.nowUnixSeconds + secondsUntilTarget - genesisTime) / period),
+    );
+    return { revealRound: Math.max(formulaRound, lastStoredRound), formulaRound };
+  };
+}
+
+export function legacyRevealRound(inputs: RevealRoundInputs): RevealRound {
+  const { block, netuid, mecid, tempo, revealPeriodEpochs } = inputs;
+  for (const [name, v] of Object.entries({ block, netuid, mecid, tempo, revealPeriodEpochs }))
+    nonNegativeInteger(name, v);
+  const roundIn = roundsFrom(inputs);
 
   const tp1 = tempo + 1;
   const np1 = mecid * MECHANISM_INDEX_STRIDE + netuid + 1;
@@ -73,14 +99,8 @@ export function legacyRevealRound(inputs: RevealRoundInputs): RevealRound {
   const firstRevealBlock = Math.max(0, revealEpoch * tp1 - np1);
   const targetBlock = firstRevealBlock + SECURITY_BLOCK_OFFSET;
   const secondsUntilTarget = Math.max(0, targetBlock - block) * inputs.blockTimeSeconds;
-  // Rounded down so the round is never one the chain cannot have yet; at least round 1.
-  const formulaRound = Math.max(
-    1,
-    Math.floor((inputs.nowUnixSeconds + secondsUntilTarget - genesisTime) / period),
-  );
   return {
-    revealRound: Math.max(formulaRound, lastStoredRound),
-    formulaRound,
+    ...roundIn(secondsUntilTarget),
     revealEpoch,
     firstRevealBlock,
     targetBlock,
@@ -143,15 +163,7 @@ export function statefulRevealRound(inputs: StatefulRevealRoundInputs): Stateful
     nonNegativeInteger(name, v);
   if (tempo === 0)
     throw new TimelockError("tempo is 0: the subnet runs no epochs, so no commit is ever revealed");
-  const lastStoredRound = inputs.lastStoredRound ?? 0;
-  nonNegativeInteger("lastStoredRound", lastStoredRound);
-  const genesisTime = inputs.genesisTime ?? QUICKNET.genesisTime;
-  const period = inputs.period ?? QUICKNET.period;
-  if (!(period > 0)) throw new TimelockError(`period must be positive, got ${period}`);
-  if (!Number.isFinite(inputs.blockTimeSeconds) || inputs.blockTimeSeconds < 0)
-    throw new TimelockError(`blockTimeSeconds must be >= 0, got ${inputs.blockTimeSeconds}`);
-  if (!Number.isFinite(inputs.nowUnixSeconds))
-    throw new TimelockError(`nowUnixSeconds must be finite, got ${inputs.nowUnixSeconds}`);
+  const roundIn = roundsFrom(inputs);
 
   const commitBlock = head + 1;
   let next = schedule.lastEpochBlock + tempo;
@@ -168,13 +180,8 @@ export function statefulRevealRound(inputs: StatefulRevealRoundInputs): Stateful
     revealPeriodEpochs === 0 ? commitBlock : next + (revealPeriodEpochs - 1) * tempo;
   const targetBlock = firstRevealBlock + SECURITY_BLOCK_OFFSET;
   const secondsUntilTarget = Math.max(0, targetBlock - head) * inputs.blockTimeSeconds;
-  const formulaRound = Math.max(
-    1,
-    Math.floor((inputs.nowUnixSeconds + secondsUntilTarget - genesisTime) / period),
-  );
   return {
-    revealRound: Math.max(formulaRound, lastStoredRound),
-    formulaRound,
+    ...roundIn(secondsUntilTarget),
     commitEpoch,
     commitBlock,
     revealEpoch,
