@@ -39,6 +39,10 @@ export const ModelSchema = z.strictObject({
 export const HardwareSchema = z.strictObject({
   gpus: z.number().int().min(1).max(16).default(4),
   gpuModel: z.string().min(1).default("H200"),
+  /** How a rented pod's GPUs must be linked (pod/providers): V1 wants SXM (NVLink). */
+  interconnect: z.enum(["sxm", "any"]).default("sxm"),
+  /** GPU models a rented pod may have instead of gpuModel, same count: none in V1. */
+  equivalents: z.array(z.string().min(1)).max(8).default([]),
 });
 
 export const ImageLimitsSchema = z.strictObject({

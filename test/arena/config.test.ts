@@ -45,7 +45,12 @@ describe("arena presets", () => {
       servedModelName: "Qwen/Qwen2.5-72B-Instruct",
       mountPath: "/models",
     });
-    expect(a.hardware).toEqual({ gpus: 4, gpuModel: "H200" });
+    expect(a.hardware).toEqual({
+      gpus: 4,
+      gpuModel: "H200",
+      interconnect: "sxm",
+      equivalents: [],
+    });
     expect(a.image.maxBytes).toBe(20_000_000_000);
     expect(a.baseline.image).toMatch(/^vllm\/vllm-openai@sha256:[0-9a-f]{64}$/);
     expect(a.baseline.args.join(" ")).toBe(
