@@ -3,8 +3,8 @@
 // demo's miners and baseline, the tests' server and a miner's template; it is not a real LLM.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { hostPort } from "../contract/host.js";
 import {
   answerClientErrors,
   lastResort,
@@ -12,6 +12,14 @@ import {
   type ServerErrorReporter,
   stderrReporter,
 } from "../contract/http-server.js";
+import {
+  closeServer,
+  HttpError,
+  listen,
+  parseJsonBody,
+  readBody,
+  send,
+} from "../contract/http-toolkit.js";
 import {
   type ChatCompletionRequest,
   ChatCompletionRequestSchema,
@@ -60,17 +68,6 @@ interface Timing {
   firstTokenNs: bigint | null;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly param: string | null = null,
-    readonly code: string | null = null,
-  ) {
-    super(message);
-  }
-}
-
 export async function startReferenceServer(opts: ReferenceServerOptions): Promise<ReferenceServer> {
   const profile = typeof opts.profile === "string" ? resolveProfile(opts.profile) : opts.profile;
   const vocab = loadVocabulary(opts.modelDir);
@@ -87,26 +84,17 @@ export async function startReferenceServer(opts: ReferenceServerOptions): Promis
   server.keepAliveTimeout = 65_000;
   server.on("connection", (socket) => socket.setNoDelay(true));
   const host = opts.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host, port: opts.port ?? 0, backlog: 4096 }, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(":") ? `[${host}]` : host;
+  const port = await listen(server, { host, port: opts.port ?? 0, backlog: 4096 });
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `http://${hostPort(host, port)}`,
     port,
     stats: () => engine.stats(),
     close: () => {
-      closing ??= new Promise<void>((resolve) => {
+      if (!closing) {
         app.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+        closing = closeServer(server);
+      }
       return closing;
     },
   };
@@ -146,7 +134,7 @@ class ReferenceApp {
       const path = target.path;
       if (path === "/v1/chat/completions") {
         if (req.method !== "POST") throw new HttpError(405, "use POST for /v1/chat/completions");
-        this.readBody(req, res);
+        this.chat(req, res).catch((err: unknown) => this.fail(req, res, err));
         return;
       }
       if (req.method !== "GET" && req.method !== "HEAD")
@@ -158,13 +146,18 @@ class ReferenceApp {
       } else if (path === "/debug/timings" && this.timings) {
         sendJson(res, 200, this.timingsJson());
       } else {
-        throw new HttpError(404, `no route ${path}`, null, "not_found");
+        throw new HttpError(404, `no route ${path}`, { fields: { code: "not_found" } });
       }
     } catch (err) {
-      if (!(err instanceof HttpError)) this.opts.report(err, req);
-      sendError(res, err);
+      this.fail(req, res, err);
     }
   };
+
+  /** Answers an error as OpenAI shapes it; one that is no HttpError is reported too. */
+  private fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (!(err instanceof HttpError)) this.opts.report(err, req);
+    sendError(res, err);
+  }
 
   private modelList(): string {
     return JSON.stringify({
@@ -193,37 +186,11 @@ class ReferenceApp {
     return JSON.stringify(out);
   }
 
-  private readBody(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        // Stop buffering; answer once the client has finished sending (an early answer and close
-        // would make many clients report a reset instead of the 413).
-        tooLarge = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (tooLarge) {
-        sendError(res, new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`));
-        return;
-      }
-      const receivedNs = process.hrtime.bigint();
-      try {
-        const body = Buffer.concat(chunks, size).toString("utf8");
-        this.complete(parseRequest(body, this.opts.servedModelName), res, receivedNs);
-      } catch (err) {
-        if (!(err instanceof HttpError)) this.opts.report(err, req);
-        sendError(res, err);
-      }
-    });
-    req.on("error", () => res.destroy());
+  private async chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, MAX_BODY_BYTES);
+    // Received: the whole body is in, before any parsing.
+    const receivedNs = process.hrtime.bigint();
+    this.complete(parseRequest(parseJsonBody(body), this.opts.servedModelName), res, receivedNs);
   }
 
   private complete(req: ChatCompletionRequest, res: ServerResponse, receivedNs: bigint): void {
@@ -378,14 +345,8 @@ class ReferenceApp {
   }
 }
 
-/** Parses and checks a chat-completion body; throws HttpError (400/404) naming the problem. */
-function parseRequest(body: string, servedModelName: string): ChatCompletionRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (err) {
-    throw new HttpError(400, `request body is not valid JSON: ${(err as Error).message}`);
-  }
+/** Checks a chat-completion body; throws HttpError (400/404) naming the problem. */
+function parseRequest(json: unknown, servedModelName: string): ChatCompletionRequest {
   const parsed = ChatCompletionRequestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -393,32 +354,33 @@ function parseRequest(body: string, servedModelName: string): ChatCompletionRequ
     const message = issue
       ? `${param ?? "body"}: ${issue.message}`
       : z.prettifyError(parsed.error).split("\n")[0];
-    throw new HttpError(400, message ?? "invalid request", param);
+    throw new HttpError(400, message ?? "invalid request", param ? { fields: { param } } : {});
   }
   const req = parsed.data;
   if (req.model !== servedModelName) {
     throw new HttpError(
       404,
       `The model \`${req.model}\` does not exist (this server serves ${servedModelName}).`,
-      "model",
-      "model_not_found",
+      { fields: { param: "model", code: "model_not_found" } },
     );
   }
   if (req.n !== undefined && req.n !== null && req.n > 1)
-    throw new HttpError(400, "n > 1 is not supported", "n");
+    throw new HttpError(400, "n > 1 is not supported", { fields: { param: "n" } });
   if (req.top_logprobs !== undefined && req.top_logprobs !== null && req.top_logprobs > 0) {
     if (req.logprobs !== true)
-      throw new HttpError(400, "top_logprobs requires logprobs to be true", "top_logprobs");
+      throw new HttpError(400, "top_logprobs requires logprobs to be true", {
+        fields: { param: "top_logprobs" },
+      });
   }
   if ((req.top_logprobs ?? 0) > TOP_K)
-    throw new HttpError(400, `top_logprobs must be at most ${TOP_K}`, "top_logprobs");
+    throw new HttpError(400, `top_logprobs must be at most ${TOP_K}`, {
+      fields: { param: "top_logprobs" },
+    });
   const max = requestedMaxTokens(req);
   if (max !== undefined && req.min_tokens != null && req.min_tokens > max) {
-    throw new HttpError(
-      400,
-      `min_tokens (${req.min_tokens}) must not exceed max_tokens (${max})`,
-      "min_tokens",
-    );
+    throw new HttpError(400, `min_tokens (${req.min_tokens}) must not exceed max_tokens (${max})`, {
+      fields: { param: "min_tokens" },
+    });
   }
   return req;
 }
@@ -430,7 +392,7 @@ function generationParams(req: ChatCompletionRequest, promptTokens: number): Gen
     throw new HttpError(
       400,
       `This model's maximum context length is ${MAX_MODEL_LEN} tokens; the prompt has ${promptTokens} and ${asked ?? 1} more were requested.`,
-      asked === undefined ? "messages" : "max_tokens",
+      { fields: { param: asked === undefined ? "messages" : "max_tokens" } },
     );
   }
   const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
@@ -446,14 +408,12 @@ function generationParams(req: ChatCompletionRequest, promptTokens: number): Gen
   };
 }
 
+/** Sends JSON already written out (the completions are, piece by piece), as vLLM does: no newline. */
 function sendJson(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-  });
-  res.end(body);
+  send(res, status, "application/json", body);
 }
 
+/** An error as OpenAI's API answers it: `{error: {message, type, param, code}}`. */
 function sendError(res: ServerResponse, err: unknown): void {
   const e =
     err instanceof HttpError
@@ -464,9 +424,6 @@ function sendError(res: ServerResponse, err: unknown): void {
     return;
   }
   const type = e.status >= 500 ? "server_error" : "invalid_request_error";
-  sendJson(
-    res,
-    e.status,
-    JSON.stringify({ error: { message: e.message, type, param: e.param, code: e.code } }),
-  );
+  const error = { message: e.message, type, param: null, code: null, ...e.extra.fields };
+  send(res, e.status, "application/json", JSON.stringify({ error }), e.extra.headers);
 }
