@@ -4,6 +4,7 @@
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import type { NamedServer } from "../eval/session.js";
+import { TOKEN_ENV } from "../pod/auth.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { CliError } from "./errors.js";
 import {
@@ -14,7 +15,6 @@ import {
   podToken,
   randomSeed,
   seedOption,
-  TOKEN_ENV,
 } from "./options.js";
 import { runSessionHere, runSessionOnPod, type SessionCliOptions } from "./session.js";
 import { formatVerdict } from "./verdict.js";

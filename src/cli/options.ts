@@ -7,7 +7,7 @@ import { normalizeSeed } from "../arena/pool.js";
 import { resolveNetwork } from "../chain/networks.js";
 import { parseImageRef } from "../contract/image-ref.js";
 import type { NamedServer } from "../eval/session.js";
-import { checkToken } from "../pod/auth.js";
+import { checkToken, TOKEN_ENV } from "../pod/auth.js";
 import { SERVER_NAME } from "../pod/schema.js";
 import { type GpuSelection, parseGpus } from "../runtime/docker/container-config.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
@@ -159,9 +159,6 @@ export function seedOption(value: string): string {
 
 /** A fresh random seed, for sessions not tied to a block (no --seed). */
 export const randomSeed = () => `0x${randomBytes(32).toString("hex")}`;
-
-/** The environment variable that holds a pod's bearer token when no token file is given. */
-export const TOKEN_ENV = "CACHEON_POD_TOKEN";
 
 /**
  * A pod's bearer token: from the file named by `flag` (`pod serve --token-file`, `--pod-token-file`

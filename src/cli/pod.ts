@@ -3,10 +3,11 @@
 // directory, so a restarted worker still answers for the jobs of the one before it.
 import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { TOKEN_ENV } from "../pod/auth.js";
 import { FIREWALL_MODES, RUNTIME_KINDS } from "../pod/runtime.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { CliError } from "./errors.js";
-import { parseGpusOption, parsePort, podToken, TOKEN_ENV } from "./options.js";
+import { parseGpusOption, parsePort, podToken } from "./options.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
 interface PodServeOptions {

@@ -4,6 +4,7 @@
 import { type Command, Option } from "commander";
 import type { Arena } from "../arena/index.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
+import { TOKEN_ENV } from "../pod/auth.js";
 import type { ServerSpec } from "../runtime/spec.js";
 import {
   addDrandBeaconOption,
@@ -22,7 +23,6 @@ import {
   parseListen,
   parsePositive,
   podToken,
-  TOKEN_ENV,
 } from "./options.js";
 import { withAbortOnSignal } from "./signals.js";
 

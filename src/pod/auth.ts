@@ -3,6 +3,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 
 export const MIN_TOKEN_LENGTH = 16;
 
+/** The environment variable that holds a pod's bearer token when no token file is given. */
+export const TOKEN_ENV = "CACHEON_POD_TOKEN";
+
 /** The token as given (file contents or env), trimmed; throws a one-line Error when unusable. */
 export function checkToken(raw: string, source: string): string {
   const token = raw.trim();

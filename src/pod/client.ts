@@ -1,6 +1,7 @@
 // The typed client of a pod's HTTP API: every answer parsed by the pod's own schemas, every failure
-// a PodError with a kind a caller can act on and one line that says what happened.
-import { type Dispatcher, request } from "undici";
+// a PodError with a kind a caller can act on and one line that says what happened. An https pod is
+// reached only through its pinned certificate (tls.ts): a pod showing another one gets no request.
+import { type Agent, type Dispatcher, request } from "undici";
 import type { z } from "zod";
 import { describeNetworkError } from "../contract/http.js";
 import { formatZodIssues } from "../contract/json-file.js";
@@ -16,6 +17,7 @@ import {
   PodEventSchema,
   SubmittedSchema,
 } from "./schema.js";
+import { PinMismatchError, type PodAddress, parsePodAddress, pinnedAgent } from "./tls.js";
 
 export type PodErrorKind =
   | "unauthorized"
@@ -40,12 +42,20 @@ const TIMEOUT_MS = 30_000;
 
 export class PodClient {
   private readonly base: string;
+  /** For an https pod: connections that check its pin first. */
+  private readonly dispatcher: Agent | undefined;
 
+  /**
+   * `address`: a PodAddress (tls.ts), or its text, `https://HOST:PORT#sha256=FINGERPRINT` or
+   * `http://HOST:PORT` on loopback; a PodAddressError when it is neither.
+   */
   constructor(
-    baseUrl: string,
+    address: PodAddress | string,
     private readonly token: string,
   ) {
-    this.base = baseUrl.replace(/\/+$/, "");
+    const { url, fingerprint } = typeof address === "string" ? parsePodAddress(address) : address;
+    this.base = url.replace(/\/+$/, "");
+    this.dispatcher = fingerprint === null ? undefined : pinnedAgent(fingerprint);
   }
 
   health(): Promise<z.infer<typeof HealthSchema>> {
@@ -150,8 +160,15 @@ export class PodClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         headersTimeout: TIMEOUT_MS,
         bodyTimeout,
+        dispatcher: this.dispatcher,
       });
     } catch (err) {
+      // Another certificate than the pinned one: someone else answers there, or the pod changed.
+      if (err instanceof PinMismatchError)
+        throw new PodError(
+          "unauthorized",
+          `the pod at ${this.base} is not the pinned one: ${err.message}`,
+        );
       throw new PodError(
         "unreachable",
         `cannot reach the pod at ${this.base}: ${describeNetworkError(err)}`,

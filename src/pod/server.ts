@@ -3,7 +3,8 @@
 // checked before anything else is read or run. No request, however malformed, ends the process.
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createHttpsServer } from "node:https";
+import { hostPort } from "../contract/host.js";
 import {
   answerClientErrors,
   decodePathSegment,
@@ -12,10 +13,12 @@ import {
   type ServerErrorReporter,
   stderrReporter,
 } from "../contract/http-server.js";
+import { closeServer, HttpError, listen, readJson, sendJson } from "../contract/http-toolkit.js";
 import { formatZodIssues } from "../contract/json-file.js";
 import { bearerMatches } from "./auth.js";
 import { isJobId, type JobStore } from "./jobs.js";
 import { JobRequestSchema, type PodEvent } from "./schema.js";
+import type { PodTlsIdentity } from "./tls.js";
 import type { PodWorker } from "./worker.js";
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -28,32 +31,13 @@ export interface PodServerOptions {
   worker: PodWorker;
   /** Where an error inside a request's handling is reported (default: a line on stderr). */
   onError?: ServerErrorReporter;
+  /** Serve HTTPS with this key pair (tls.ts); plain HTTP without. */
+  tls?: PodTlsIdentity;
 }
 
 export interface PodServer {
   url: string;
   close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    /** Extra fields of the error body, and extra headers. */
-    readonly extra: { body?: Record<string, string>; headers?: Record<string, string> } = {},
-  ) {
-    super(message);
-  }
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
-    "cache-control": "no-store",
-  });
-  res.end(text);
 }
 
 function sendFile(res: ServerResponse, file: string, type: string): void {
@@ -64,32 +48,6 @@ function sendFile(res: ServerResponse, file: string, type: string): void {
   res.once("close", () => stream.destroy());
   res.writeHead(200, { "content-type": type, "content-length": size, "cache-control": "no-store" });
   stream.pipe(res);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > BODY_LIMIT)
-        throw new HttpError(413, `the body is over ${BODY_LIMIT} bytes`, {
-          headers: { connection: "close" },
-        });
-      chunks.push(chunk);
-    }
-  } catch (err) {
-    if (err instanceof HttpError) throw err;
-    // The client went away or sent a broken body (a bad chunk): its fault, not the pod's.
-    throw new HttpError(400, `the body could not be read: ${(err as Error).message}`, {
-      headers: { connection: "close" },
-    });
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch (err) {
-    throw new HttpError(400, `the body is not JSON: ${(err as Error).message}`);
-  }
 }
 
 /** Streams the job's events: all so far, then each new one until the job ends. */
@@ -131,12 +89,12 @@ export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
     if (path === "/v1/jobs") {
       allow("GET", "POST");
       if (method === "GET") return sendJson(res, 200, { jobs: store.list() });
-      const parsed = JobRequestSchema.safeParse(await readJson(req));
+      const parsed = JobRequestSchema.safeParse(await readJson(req, BODY_LIMIT));
       if (!parsed.success) throw new HttpError(400, formatZodIssues(parsed.error));
       const submitted = worker.submit(parsed.data);
       if ("running" in submitted)
         throw new HttpError(409, `the pod is busy with job ${submitted.running}`, {
-          body: { running: submitted.running },
+          fields: { running: submitted.running },
         });
       return sendJson(res, 202, submitted);
     }
@@ -166,37 +124,26 @@ export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
     return sendFile(res, file, "text/plain; charset=utf-8");
   };
 
-  const server = createServer(
-    lastResort(async (req, res) => {
-      try {
-        await route(req, res);
-      } catch (err) {
-        if (res.headersSent) throw err; // the last resort cuts the response
-        if (err instanceof HttpError) {
-          for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
-          return sendJson(res, err.status, { error: err.message, ...err.extra.body });
-        }
-        report(err, req);
-        sendJson(res, 500, { error: `internal error: ${(err as Error)?.message ?? String(err)}` });
+  const handler = lastResort(async (req, res) => {
+    try {
+      await route(req, res);
+    } catch (err) {
+      if (res.headersSent) throw err; // the last resort cuts the response
+      if (err instanceof HttpError) {
+        for (const [k, v] of Object.entries(err.extra.headers ?? {})) res.setHeader(k, v);
+        return sendJson(res, err.status, { error: err.message, ...err.extra.fields });
       }
-    }, report),
-  );
+      report(err, req);
+      sendJson(res, 500, { error: `internal error: ${(err as Error)?.message ?? String(err)}` });
+    }
+  }, report);
+  const server = o.tls
+    ? createHttpsServer({ key: o.tls.keyPem, cert: o.tls.certPem }, handler)
+    : createServer(handler);
   answerClientErrors(server, report);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, o.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = o.host.includes(":") ? `[${o.host}]` : o.host;
+  const port = await listen(server, { host: o.host, port: o.port });
   return {
-    url: `http://${host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    url: `${o.tls ? "https" : "http"}://${hostPort(o.host, port)}`,
+    close: () => closeServer(server),
   };
 }
