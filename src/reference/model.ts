@@ -7,8 +7,11 @@
 // Properties the arena's tests rely on:
 //   - greedy output and logprobs depend only on the context: identical across runs, processes and
 //     batch compositions (nothing here reads a clock, a global RNG or other sequences' state);
-//   - about 3 % of positions are near-ties (top-1 − top-2 logprob < TIE_GAP), all others have a
-//     clear top-1 (gap ≥ 0.25, and every later rank gap ≥ 0.05);
+//   - about 3 % of positions are near-ties (top-1 − top-2 logprob < TIE_GAP), a quarter of them
+//     exact ties (bit-identical logprobs, as vLLM issue 7627 shows real engines have); all others
+//     have a clear top-1 (gap ≥ 0.25, and every later rank gap ≥ 0.05);
+//   - every token has a logprob and a rank, not only the top-K: the tail beyond them is a
+//     deterministic function of the context and the token (what prompt_logprobs reports);
 //   - variants: "ties" prefers the runner-up exactly at near-ties (a correct-enough model a gate
 //     must tolerate), "diverge" prefers the runner-up at ~2 % of clear positions (a subtly wrong
 //     model a gate must reject). Away from those positions the variants are bit-identical.
@@ -29,8 +32,12 @@ export const TIE_GAP = 0.02;
 export const TIE_RATE = 0.03;
 /** Fraction of clear positions where the "diverge" variant prefers the runner-up. */
 export const DIVERGE_RATE = 0.02;
+/** One near-tie shape in this many is an exact tie (top-1 and top-2 logprobs bit-identical). */
+const EXACT_TIE_EVERY = 4;
 
 const RAW_K = TOP_K + 1; // one spare rank, so masking EOS still leaves TOP_K entries
+/** The tail's logprob falls by this many nats per e-fold of rank. */
+const TAIL_SLOPE = 2;
 const SHAPES = 1024;
 /** Probability that `<|im_end|>` is the top-1 right after a sentence ends. */
 const EOS_AFTER_SENTENCE = 0.07;
@@ -45,6 +52,13 @@ export interface Distribution {
   readonly ids: ArrayLike<number>;
   readonly logprobs: ArrayLike<number>;
   readonly logprobText: readonly string[];
+}
+
+/** A token's place in a distribution, as vLLM's prompt_logprobs reports it. */
+export interface TokenScore {
+  logprob: number;
+  /** 1-based: 1 + the number of tokens listed before it (a tail token: estimated likewise). */
+  rank: number;
 }
 
 /** Where a sequence stands: the rolling hash of its whole context and its last token. */
@@ -75,6 +89,16 @@ export interface SyntheticModel {
   next(state: ModelState, allowEos: boolean): Distribution;
   /** Pure convenience: the distribution after `contextIds`. */
   distribution(contextIds: ArrayLike<number>, allowEos?: boolean): Distribution;
+  /**
+   * Token `id`'s logprob and rank at `state`, where `dist` is `next(state, …)`: its entry when
+   * `dist` lists it, else the tail's. The tail falls from just below the last listed entry to about
+   * 18 nats under it at the bottom of the vocabulary; a token's place in it is a hash of the
+   * context and the token, so any token outside the list is a few hundred ranks down at best and
+   * usually below −15. The tail's mass is not normalized against the list's (nothing sums it).
+   */
+  score(state: ModelState, dist: Distribution, id: number): TokenScore;
+  /** The word tokens the model draws from after token `last` (-1: at the start). */
+  wordsAfter(last: number): Int32Array;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -137,13 +161,27 @@ export function roundLogprob(x: number): number {
   return r === 0 ? 0 : r; // no "-0"
 }
 
-function makeShapes(seed: number, tie: boolean): Shape[] {
-  const rng = new Rng(fmix32(seed ^ (tie ? 0x7165 : 0x636c)));
+/** near-tie: top-2 within TIE_GAP; clear: ≥ 0.25 apart; eos: an answer's end, EOS top-1 by
+ * 2.5–6.5 nats (more than ten times as likely as anything else, as real models end answers). */
+type ShapeKind = "tie" | "clear" | "eos";
+const SHAPE_SALT: Record<ShapeKind, number> = { tie: 0x7165, clear: 0x636c, eos: 0x656f };
+
+function makeShapes(seed: number, kind: ShapeKind): Shape[] {
+  const rng = new Rng(fmix32(seed ^ SHAPE_SALT[kind]));
   const shapes: Shape[] = [];
   for (let s = 0; s < SHAPES; s++) {
     const logits = new Float64Array(RAW_K);
     logits[0] = 0;
-    const gap = tie ? 0.001 + 0.014 * rng.next() : 0.25 + 2.5 * rng.next() ** 2;
+    // One draw per shape whatever the kind, so exact ties leave every other shape as it was.
+    const u = rng.next();
+    const gap =
+      kind === "tie"
+        ? s % EXACT_TIE_EVERY === 0
+          ? 0
+          : 0.001 + 0.014 * u
+        : kind === "clear"
+          ? 0.25 + 2.5 * u ** 2
+          : 2.5 + 4 * u;
     logits[1] = -gap;
     for (let k = 2; k < RAW_K; k++)
       logits[k] = (logits[k - 1] as number) - (0.05 + 0.6 * rng.next());
@@ -280,6 +318,8 @@ function tokenClasses(vocab: Vocabulary): TokenClasses {
   return classes;
 }
 
+type Pool = readonly [all: Int32Array, common: Int32Array];
+
 // ---------------------------------------------------------------------------------------------
 
 export function createModel(opts: ModelOptions): SyntheticModel {
@@ -288,11 +328,25 @@ export function createModel(opts: ModelOptions): SyntheticModel {
   const seed = (opts.seed ?? 0) >>> 0;
   const eosId = vocab.idOfText("<|im_end|>") ?? findSpecial(vocab, "<|im_end|>");
   const classes = tokenClasses(vocab);
-  const clearShapes = makeShapes(seed, false);
-  const tieShapes = makeShapes(seed, true);
+  const clearShapes = makeShapes(seed, "clear");
+  const tieShapes = makeShapes(seed, "tie");
+  const eosShapes = makeShapes(seed, "eos");
   const seedMix = fmix32(seed ^ 0x5eed5eed);
+  const tailMix = fmix32(seed ^ 0x7a11);
   const startHash = fmix32(seed + 0x2545f491);
   const { kind } = classes;
+
+  // Word pools by what came before: nothing or a non-word (capitalized, no space), a sentence end
+  // (" Word"), a word or comma (" word"). Each is [all, common].
+  const pools: readonly Pool[] = [
+    [classes.capStart, classes.capStartCommon],
+    [classes.capSpace, classes.capSpaceCommon],
+    [classes.lower, classes.lowerCommon],
+  ];
+  const poolAfter = (last: number): Pool => {
+    const k = kind[last] ?? K_OTHER;
+    return pools[k === K_OTHER ? 0 : k === K_END ? 1 : 2] as Pool;
+  };
 
   /** A word from `all` (biased to low ids: frequent merges) or, often, from `common`; `x` is a
    * random u32 whose low byte is spent already. */
@@ -312,18 +366,7 @@ export function createModel(opts: ModelOptions): SyntheticModel {
     const uEos = nextUnit();
     const lastKind = kind[state.last] ?? K_OTHER;
 
-    let all: Int32Array;
-    let common: Int32Array;
-    if (lastKind === K_OTHER) {
-      all = classes.capStart;
-      common = classes.capStartCommon;
-    } else if (lastKind === K_END) {
-      all = classes.capSpace;
-      common = classes.capSpaceCommon;
-    } else {
-      all = classes.lower;
-      common = classes.lowerCommon;
-    }
+    const [all, common] = poolAfter(state.last);
 
     const ids: number[] = [];
     // Rank 1.
@@ -355,7 +398,8 @@ export function createModel(opts: ModelOptions): SyntheticModel {
       if (!ids.includes(id)) ids.push(id);
     }
 
-    const shapes = uTie < TIE_RATE ? tieShapes : clearShapes;
+    const shapes =
+      uTie < TIE_RATE ? tieShapes : ids[0] === eosId ? eosShapes : clearShapes;
     const shape = shapes[Math.floor(uShape * SHAPES)] as Shape;
     let logprobs: ArrayLike<number> = shape.logprobs;
     let logprobText: readonly string[] = shape.text;
@@ -392,6 +436,16 @@ export function createModel(opts: ModelOptions): SyntheticModel {
     return { ids, logprobs, logprobText };
   };
 
+  const score = (state: ModelState, dist: Distribution, id: number): TokenScore => {
+    const n = Math.min(dist.ids.length, dist.logprobs.length);
+    for (let k = 0; k < n; k++)
+      if (dist.ids[k] === id) return { logprob: dist.logprobs[k] as number, rank: k + 1 };
+    const u = fmix32(state.hash ^ Math.imul(id + 1, 0x9e3779b1) ^ tailMix) / 4294967296;
+    const rank = n + 1 + Math.floor(u * (vocab.size - n));
+    const last = dist.logprobs[n - 1] as number;
+    return { logprob: roundLogprob(last - 0.05 - TAIL_SLOPE * Math.log(rank / n)), rank };
+  };
+
   const start = (contextIds: ArrayLike<number>): ModelState => {
     let hash = startHash;
     for (let i = 0; i < contextIds.length; i++) hash = hashStep(hash, contextIds[i] as number);
@@ -412,6 +466,8 @@ export function createModel(opts: ModelOptions): SyntheticModel {
     },
     next,
     distribution: (contextIds, allowEos = true) => next(start(contextIds), allowEos),
+    score,
+    wordsAfter: (last) => poolAfter(last)[0],
   };
 }
 
