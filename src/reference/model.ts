@@ -398,8 +398,7 @@ export function createModel(opts: ModelOptions): SyntheticModel {
       if (!ids.includes(id)) ids.push(id);
     }
 
-    const shapes =
-      uTie < TIE_RATE ? tieShapes : ids[0] === eosId ? eosShapes : clearShapes;
+    const shapes = uTie < TIE_RATE ? tieShapes : ids[0] === eosId ? eosShapes : clearShapes;
     const shape = shapes[Math.floor(uShape * SHAPES)] as Shape;
     let logprobs: ArrayLike<number> = shape.logprobs;
     let logprobText: readonly string[] = shape.text;
