@@ -12,6 +12,7 @@ import {
   type ServerErrorReporter,
   stderrReporter,
 } from "../contract/http-server.js";
+import { HttpError, send } from "../contract/http-toolkit.js";
 import type { KingRules } from "../score/margin.js";
 import type { ArtifactStore } from "../store/artifacts/types.js";
 import type { ValidatorStore } from "../store/store.js";
@@ -54,6 +55,8 @@ export const HTTP_ERRORS_METRIC = "cacheon_validator_http_errors_total";
 /** The parameters of the API endpoints that take none: any given is a 400. */
 const NoQuerySchema = z.strictObject({});
 
+const JSON_TYPE = "application/json; charset=utf-8";
+
 const SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
@@ -61,15 +64,6 @@ const SECURITY_HEADERS = {
   "content-security-policy":
     "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 };
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /** The query string as an object, parsed by `schema`; a repeated or unknown parameter is a 400. */
 function query<T>(params: URLSearchParams, schema: z.ZodType<T>): T {
@@ -118,26 +112,17 @@ export function createWebServer(o: WebOptions): Server {
   const redact = redactor(o.redact);
   const openapi = JSON.stringify(openApiDocument(o.version));
 
-  const send = (
-    req: IncomingMessage,
+  /** An answer with the security headers, not cached unless `headers` say otherwise. */
+  const reply = (
     res: ServerResponse,
     status: number,
     type: string,
     body: string | Uint8Array,
     headers: Record<string, string> = {},
-  ) => {
-    const bytes = typeof body === "string" ? Buffer.from(body, "utf8") : body;
-    res.writeHead(status, {
-      ...SECURITY_HEADERS,
-      "content-type": type,
-      "content-length": String(bytes.length),
-      "cache-control": "no-store",
-      ...headers,
-    });
-    res.end(req.method === "HEAD" ? undefined : bytes);
-  };
-  const sendJson = (req: IncomingMessage, res: ServerResponse, status: number, v: unknown) =>
-    send(req, res, status, "application/json; charset=utf-8", `${JSON.stringify(redact(v))}\n`);
+  ) =>
+    send(res, status, type, body, { ...SECURITY_HEADERS, "cache-control": "no-store", ...headers });
+  const replyJson = (res: ServerResponse, status: number, v: unknown) =>
+    reply(res, status, JSON_TYPE, `${JSON.stringify(redact(v))}\n`);
   const html = "text/html; charset=utf-8";
 
   async function route(
@@ -150,23 +135,17 @@ export function createWebServer(o: WebOptions): Server {
     if (api) res.setHeader("access-control-allow-origin", "*");
     // Every API endpoint parses its parameters; those that take none refuse any.
     if (api && path !== "/api/submissions") query(params, NoQuerySchema);
-    if (path === "/healthz") return send(req, res, 200, "text/plain; charset=utf-8", "ok\n");
+    if (path === "/healthz") return reply(res, 200, "text/plain; charset=utf-8", "ok\n");
     if (path === "/metrics") {
       if (!o.registry) throw new HttpError(404, "metrics are not served here");
-      return send(req, res, 200, o.registry.contentType, await o.registry.metrics());
+      return reply(res, 200, o.registry.contentType, await o.registry.metrics());
     }
-    if (path === "/api/openapi.json")
-      return send(req, res, 200, "application/json; charset=utf-8", openapi);
+    if (path === "/api/openapi.json") return reply(res, 200, JSON_TYPE, openapi);
     const state = () => stateView(o.store, { arena: o.arena, rules: o.rules, nowMs: now() });
-    if (path === "/api/state") return sendJson(req, res, 200, state());
+    if (path === "/api/state") return replyJson(res, 200, state());
     if (path === "/api/submissions")
-      return sendJson(
-        req,
-        res,
-        200,
-        submissionsPage(o.store, query(params, SubmissionsQuerySchema)),
-      );
-    if (path === "/api/history") return sendJson(req, res, 200, historyView(o.store));
+      return replyJson(res, 200, submissionsPage(o.store, query(params, SubmissionsQuerySchema)));
+    if (path === "/api/history") return replyJson(res, 200, historyView(o.store));
     const report = /^\/api\/evals\/([^/]+)\/report$/.exec(path);
     if (report) {
       const id = evalId(report[1] as string);
@@ -174,7 +153,7 @@ export function createWebServer(o: WebOptions): Server {
       const zip = /\bgzip\b/.test(String(req.headers["accept-encoding"] ?? ""));
       const bytes = zip ? await evals.reportGzip(id) : await evals.reportBytes(id);
       if (!bytes) throw new HttpError(404, "no such eval, or it has no report yet");
-      return send(req, res, 200, "application/json", bytes, {
+      return reply(res, 200, "application/json", bytes, {
         "cache-control": "public, max-age=3600",
         vary: "accept-encoding",
         ...(zip ? { "content-encoding": "gzip" } : {}),
@@ -184,16 +163,13 @@ export function createWebServer(o: WebOptions): Server {
     if (one) {
       const v = await evals.eval(evalId(one[2] as string));
       if (!v) throw new HttpError(404, `no eval ${one[2]}`);
-      return one[1]
-        ? sendJson(req, res, 200, v)
-        : send(req, res, 200, html, evalPage(redact(v), o.arena));
+      return one[1] ? replyJson(res, 200, v) : reply(res, 200, html, evalPage(redact(v), o.arena));
     }
     if (path === "/" || path === "/index.html") {
       // The dashboard shows the best page; the API pages through the rest.
       const subs = submissionsPage(o.store, { order: "score", page: 1, per_page: 200 });
       const jobs = o.store.recentJobs(10).map((j) => ({ id: j.id, status: j.status }));
-      return send(
-        req,
+      return reply(
         res,
         200,
         html,
@@ -201,11 +177,11 @@ export function createWebServer(o: WebOptions): Server {
       );
     }
     if (path === "/assets/style.css")
-      return send(req, res, 200, "text/css; charset=utf-8", STYLE_CSS, {
+      return reply(res, 200, "text/css; charset=utf-8", STYLE_CSS, {
         "cache-control": "public, max-age=300",
       });
     if (path === "/assets/app.js")
-      return send(req, res, 200, "text/javascript; charset=utf-8", APP_JS, {
+      return reply(res, 200, "text/javascript; charset=utf-8", APP_JS, {
         "cache-control": "public, max-age=300",
       });
     throw new HttpError(404, `nothing at ${path}`);
@@ -218,18 +194,11 @@ export function createWebServer(o: WebOptions): Server {
       const api = path.startsWith("/api/");
       const fail = (status: number, message: string, headers: Record<string, string> = {}) =>
         api || path === "/metrics"
-          ? send(
-              req,
-              res,
-              status,
-              "application/json; charset=utf-8",
-              `${JSON.stringify({ error: message })}\n`,
-              {
-                ...(api ? { "access-control-allow-origin": "*" } : {}),
-                ...headers,
-              },
-            )
-          : send(req, res, status, html, errorPage(status, message, o.arena), headers);
+          ? reply(res, status, JSON_TYPE, `${JSON.stringify({ error: message })}\n`, {
+              ...(api ? { "access-control-allow-origin": "*" } : {}),
+              ...headers,
+            })
+          : reply(res, status, html, errorPage(status, message, o.arena), headers);
       if (!target.ok) return fail(target.status, target.message, { connection: "close" });
       if (req.method === "OPTIONS") {
         res
@@ -259,7 +228,7 @@ export function createWebServer(o: WebOptions): Server {
         await route(req, res, path, target.query);
       } catch (err) {
         if (res.headersSent) throw err; // the last resort cuts the response
-        if (err instanceof HttpError) return fail(err.status, err.message);
+        if (err instanceof HttpError) return fail(err.status, err.message, err.extra.headers);
         report(err, req);
         return fail(500, `internal error: ${redact((err as Error)?.message ?? String(err))}`);
       }
