@@ -20,8 +20,9 @@ import { Pool } from "undici";
 import { ArenaSchema } from "../src/arena/config.js";
 import { ARENA_PRESETS } from "../src/arena/presets.js";
 import { type ResponseLimits, ResponseLimitsSchema } from "../src/contract/limits.js";
+import { warmupPhase } from "../src/harness/phases.js";
 import { builtinPrompts } from "../src/harness/prompts.js";
-import { type PhaseRunContext, runPhaseTrial, warmupPhase } from "../src/harness/run.js";
+import { type PhaseRunContext, runPhaseTrial } from "../src/harness/run.js";
 import { HealthTimeout, waitForHealth } from "../src/runtime/health.js";
 import { formatTable } from "../src/table.js";
 

@@ -12,14 +12,16 @@ import {
 } from "./schemas.js";
 import { SseParser, SseTooLarge } from "./sse.js";
 
-export type StreamFailureKind =
-  | "bad_json"
-  | "bad_chunk"
-  | "error_event"
-  | "after_done"
-  | "truncated"
-  | "missing_done"
-  | "too_large";
+export const STREAM_FAILURE_KINDS = [
+  "bad_json",
+  "bad_chunk",
+  "error_event",
+  "after_done",
+  "truncated",
+  "missing_done",
+  "too_large",
+] as const;
+export type StreamFailureKind = (typeof STREAM_FAILURE_KINDS)[number];
 
 export class StreamError extends Error {
   constructor(

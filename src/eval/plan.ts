@@ -3,8 +3,8 @@
 // pool. Request keys (`<slot>:<index>`) pair a candidate's answer with the reference's.
 import { type Arena, sessionSlots } from "../arena/index.js";
 import { allocatePrompts, type PromptPool } from "../arena/pool.js";
+import { closedLoopPhase, warmupPhase } from "../harness/phases.js";
 import type { Prompt } from "../harness/prompts.js";
-import { closedLoopPhase, warmupPhase } from "../harness/run.js";
 import type { Phase } from "../harness/workload.js";
 
 export type SlotKind = "warmup" | "gate" | "measured";

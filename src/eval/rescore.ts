@@ -3,8 +3,8 @@
 // used, and says where a stored number differs. Facts about a server that are not numbers (it did
 // not start, never became healthy, the session was cancelled) are taken as recorded.
 import type { Arena } from "../arena/index.js";
+import { phaseStats } from "../harness/phase-stats.js";
 import type { PhaseStats, RequestRecord } from "../harness/report.js";
-import { phaseStats } from "../harness/run.js";
 import type { Phase } from "../harness/workload.js";
 import { score } from "../score/score.js";
 import { type Answer, gateSection, verdictFor } from "./judge.js";

@@ -12,24 +12,8 @@ import type {
   TokenLogprob,
   Usage,
 } from "../contract/schemas.js";
-import {
-  ChatStreamReader,
-  clip,
-  type StreamError,
-  type StreamFailureKind,
-} from "../contract/stream.js";
-
-export type FailureKind =
-  | StreamFailureKind
-  | "connect"
-  | "http_status"
-  | "content_type"
-  | "headers_timeout"
-  | "stalled"
-  | "deadline"
-  | "aborted"
-  | "time_limit"
-  | "network";
+import { ChatStreamReader, clip, type StreamError } from "../contract/stream.js";
+import type { FailureKind } from "./failures.js";
 
 export interface Failure {
   kind: FailureKind;

@@ -3,35 +3,10 @@
 // report back; times are ns relative to the run start (`runStartNs`, a process.hrtime.bigint()
 // value kept as a decimal string) and durations are ms.
 import { z } from "zod";
+import { RECORD_FAILURE_KINDS } from "./failures.js";
 import { WorkloadSchema } from "./workload.js";
 
 export const REPORT_SCHEMA = "cacheon.bench.v1";
-
-export const RecordFailureKindSchema = z.enum([
-  // streaming contract (src/contract/stream.ts)
-  "bad_json",
-  "bad_chunk",
-  "error_event",
-  "after_done",
-  "truncated",
-  "missing_done",
-  // a response, an SSE line or an event over its cap (src/contract/limits.ts)
-  "too_large",
-  // transport and timing (src/harness/client.ts)
-  "connect",
-  "http_status",
-  "content_type",
-  "headers_timeout",
-  "stalled",
-  "deadline",
-  "aborted",
-  "time_limit",
-  "network",
-  // the harness
-  "not_sent",
-  "token_count",
-]);
-export type RecordFailureKind = z.infer<typeof RecordFailureKindSchema>;
 
 const NsOrNull = z.number().int().nullable();
 
@@ -44,7 +19,7 @@ export const RequestRecordSchema = z.object({
   index: z.number().int().min(0),
   promptId: z.string(),
   status: z.enum(["ok", "failed"]),
-  failure: z.object({ kind: RecordFailureKindSchema, message: z.string() }).nullable(),
+  failure: z.object({ kind: z.enum(RECORD_FAILURE_KINDS), message: z.string() }).nullable(),
   httpStatus: z.number().int().nullable(),
   /** When the scheduler meant to start it (Poisson: its arrival time). */
   scheduledNs: NsOrNull,

@@ -8,6 +8,9 @@
 // samples with replacement, drawn from a seeded PRNG (mulberry32) so a report is reproducible; the
 // interval is the (α/2, 1-α/2) type-7 quantiles of the resampled medians.
 
+/** Rounds to 3 decimals (µs for a value in ms), as reports store times. */
+export const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
 export interface Summary {
   n: number;
   mean: number | null;

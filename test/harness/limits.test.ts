@@ -16,8 +16,9 @@ import {
 import { ModelListSchema } from "../../src/contract/schemas.js";
 import { loadVocabulary, type Vocabulary } from "../../src/contract/tokenizer.js";
 import { streamChat } from "../../src/harness/client.js";
+import { workloadLimits } from "../../src/harness/phases.js";
 import { BenchReportSchema } from "../../src/harness/report.js";
-import { runBench, workloadLimits } from "../../src/harness/run.js";
+import { runBench } from "../../src/harness/run.js";
 import { parseWorkload } from "../../src/harness/workload.js";
 import { checkContract } from "../../src/probes/contract.js";
 import { HealthTimeout, waitForHealth } from "../../src/runtime/health.js";
