@@ -48,7 +48,7 @@ export const PromptPoolSchema = z
 export type PromptPool = readonly PoolEntry[];
 
 /** The package root: the nearest directory above this module whose package.json is cacheon's. */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, "package.json");
@@ -59,7 +59,7 @@ function packageRoot(): string {
       return dir;
     const up = dirname(dir);
     if (up === dir)
-      throw new ArenaError("cannot find the cacheon package root for the prompt pool");
+      throw new ArenaError("cannot find the cacheon package root (for its data/ folder)");
     dir = up;
   }
 }
