@@ -12,6 +12,7 @@ import {
   baselineSpec,
   parseCandidate,
   parseGpusOption,
+  podAddressOption,
   podToken,
   randomSeed,
   seedOption,
@@ -29,6 +30,7 @@ interface EvalCliOptions {
   gpus: GpuSelection;
   pod?: string;
   podTokenFile?: string;
+  podInsecureHttp?: boolean;
   out?: string;
   quiet?: boolean;
 }
@@ -62,7 +64,14 @@ export function registerEval(program: Command): void {
       parseGpusOption,
       "all",
     )
-    .option("--pod <url>", "run the session on a GPU pod (cacheon pod serve) instead of here")
+    .option(
+      "--pod <url>",
+      "run the session on a GPU pod (cacheon pod serve) instead of here: https://HOST:PORT#sha256=FINGERPRINT, or http:// on loopback",
+    )
+    .option(
+      "--pod-insecure-http",
+      "allow an http:// --pod on another host (the token in the clear)",
+    )
     .option("--pod-token-file <file>", `the pod's bearer token (default: $${TOKEN_ENV})`)
     .option("--out <file>", "write the EvalReport JSON here")
     .option("--quiet", "no progress on stderr")
@@ -87,7 +96,7 @@ export function registerEval(program: Command): void {
       const report = opts.pod
         ? await runSessionOnPod({
             ...session,
-            pod: opts.pod,
+            pod: podAddressOption("--pod", opts.pod, opts.podInsecureHttp === true),
             token: podToken(opts.podTokenFile, "--pod-token-file"),
           })
         : await runSessionHere(session, opts);

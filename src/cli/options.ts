@@ -9,6 +9,7 @@ import { parseImageRef } from "../contract/image-ref.js";
 import type { NamedServer } from "../eval/session.js";
 import { checkToken, TOKEN_ENV } from "../pod/auth.js";
 import { SERVER_NAME } from "../pod/schema.js";
+import { type PodAddress, PodAddressError, parsePodAddress } from "../pod/tls.js";
 import { type GpuSelection, parseGpus } from "../runtime/docker/container-config.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
 import { CliError } from "./errors.js";
@@ -129,9 +130,9 @@ export function parseCandidate(value: string, previous: NamedServer[] = []): Nam
       `--candidate ${JSON.stringify(value)} must be NAME=URL or NAME=reference:PROFILE`,
     );
   const name = value.slice(0, eq);
-  if (!SERVER_NAME.test(name) || name === "baseline")
+  if (!SERVER_NAME.test(name) || RESERVED_SERVER_NAMES.includes(name))
     throw new CliError(
-      `--candidate name ${JSON.stringify(name)} must be 1-40 letters, digits, . _ - (and not "baseline")`,
+      `--candidate name ${JSON.stringify(name)} must be 1-40 letters, digits, . _ - (and not ${RESERVED_SERVER_NAMES.map((n) => `"${n}"`).join(" or ")})`,
     );
   if (previous.some((c) => c.name === name))
     throw new CliError(`--candidate name ${name} is given twice`);
@@ -161,6 +162,31 @@ export function seedOption(value: string): string {
 export const randomSeed = () => `0x${randomBytes(32).toString("hex")}`;
 
 /**
+ * A pod's address given as `flag`: `https://HOST:PORT#sha256=FINGERPRINT`, or `http://HOST:PORT` on
+ * loopback, or anywhere with `insecureHttp` (the commands' `--pod-insecure-http`).
+ */
+export function podAddressOption(flag: string, value: string, insecureHttp: boolean): PodAddress {
+  try {
+    return parsePodAddress(value, { insecureHttp });
+  } catch (err) {
+    if (err instanceof PodAddressError) throw new CliError(`${flag} ${err.message}`);
+    throw err;
+  }
+}
+
+/** The text of the file an option names; a one-line CliError when it cannot be read. */
+export function readOptionFile(flag: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(
+      `cannot read ${flag} ${file}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`,
+    );
+  }
+}
+
+/**
  * A pod's bearer token: from the file named by `flag` (`pod serve --token-file`, `--pod-token-file`
  * of the commands that use pods), else from $CACHEON_POD_TOKEN; one line when it is missing or too
  * weak.
@@ -170,14 +196,7 @@ export function podToken(file: string | undefined, flag = "--token-file"): strin
   let source: string;
   if (file !== undefined) {
     source = `${flag} ${file}`;
-    try {
-      raw = readFileSync(file, "utf8");
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(
-        `cannot read ${source}: ${code === "ENOENT" ? "no such file" : (code ?? (err as Error).message)}`,
-      );
-    }
+    raw = readOptionFile(flag, file);
   } else {
     const env = process.env[TOKEN_ENV];
     if (env === undefined) throw new CliError(`give ${flag} FILE or set ${TOKEN_ENV}`);

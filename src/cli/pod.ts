@@ -1,13 +1,22 @@
 // `cacheon pod serve`: the GPU pod worker. A validator sends it one eval job at a time over HTTP;
 // it runs the session with its runtime and keeps every job's events, report and logs in its state
-// directory, so a restarted worker still answers for the jobs of the one before it.
+// directory, so a restarted worker still answers for the jobs of the one before it. Off loopback it
+// speaks HTTPS only (pod/tls.ts), unless told otherwise.
 import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { TOKEN_ENV } from "../pod/auth.js";
 import { FIREWALL_MODES, RUNTIME_KINDS } from "../pod/runtime.js";
+import {
+  isLoopbackHost,
+  type PodTlsIdentity,
+  podTransport,
+  TLS_CERT_ENV,
+  TLS_KEY_ENV,
+  tlsIdentity,
+} from "../pod/tls.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { CliError } from "./errors.js";
-import { parseGpusOption, parsePort, podToken } from "./options.js";
+import { parseGpusOption, parsePort, podToken, readOptionFile } from "./options.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
 interface PodServeOptions {
@@ -20,6 +29,36 @@ interface PodServeOptions {
   runtime: (typeof RUNTIME_KINDS)[number];
   images?: string;
   firewall: (typeof FIREWALL_MODES)[number];
+  tlsCert?: string;
+  tlsKey?: string;
+  selfSigned?: boolean;
+  insecureHttp?: boolean;
+}
+
+/** The key pair given by --tls-cert/--tls-key, else by the environment (PEM text); none: undefined. */
+function givenTls(opts: PodServeOptions): PodTlsIdentity | undefined {
+  let key: string | undefined;
+  let cert: string | undefined;
+  let source: string;
+  if (opts.tlsCert !== undefined || opts.tlsKey !== undefined) {
+    if (opts.tlsCert === undefined || opts.tlsKey === undefined)
+      throw new CliError("--tls-cert and --tls-key go together");
+    key = readOptionFile("--tls-key", opts.tlsKey);
+    cert = readOptionFile("--tls-cert", opts.tlsCert);
+    source = `--tls-cert ${opts.tlsCert} and --tls-key ${opts.tlsKey}`;
+  } else {
+    key = process.env[TLS_KEY_ENV];
+    cert = process.env[TLS_CERT_ENV];
+    if (key === undefined && cert === undefined) return undefined;
+    if (key === undefined || cert === undefined)
+      throw new CliError(`set both ${TLS_KEY_ENV} and ${TLS_CERT_ENV} (PEM text), or neither`);
+    source = `$${TLS_CERT_ENV} and $${TLS_KEY_ENV}`;
+  }
+  try {
+    return tlsIdentity(key, cert, source);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }
 
 function modelsDir(dir: string | undefined): string | undefined {
@@ -44,7 +83,12 @@ export function registerPod(program: Command): void {
         "candidates), follows its progress and fetches its EvalReport and server logs. Every route but",
         "GET /health needs `Authorization: Bearer <token>`. Jobs are kept in the state directory; a job",
         "that was running when a worker stopped is reported interrupted at the next start.",
-        "When listening it prints one line: cacheon pod listening on http://HOST:PORT",
+        "Off loopback it serves HTTPS: with --tls-cert/--tls-key (or $CACHEON_POD_TLS_CERT and",
+        "$CACHEON_POD_TLS_KEY, PEM text), else with a key pair and self-signed certificate it makes at",
+        "its first start and keeps in the state directory. It prints the certificate's fingerprint,",
+        "cacheon pod certificate sha256 AB:CD:…, for the validator to pin (--pod",
+        "https://HOST:PORT#sha256=AB:CD:…), then one line when listening: cacheon pod listening on",
+        "https://HOST:PORT (http:// on loopback, or with --insecure-http).",
       ].join(" "),
     )
     .option("--host <host>", "interface to listen on", "127.0.0.1")
@@ -52,6 +96,19 @@ export function registerPod(program: Command): void {
     .option(
       "--token-file <file>",
       `file holding the bearer token, at least 16 characters (default: $${TOKEN_ENV})`,
+    )
+    .option(
+      "--tls-cert <file>",
+      `the certificate to serve HTTPS with, PEM (default: $${TLS_CERT_ENV})`,
+    )
+    .option("--tls-key <file>", `its private key, PEM (default: $${TLS_KEY_ENV})`)
+    .option(
+      "--self-signed",
+      "serve HTTPS with the state directory's self-made certificate on loopback too (off loopback it is the default)",
+    )
+    .option(
+      "--insecure-http",
+      "serve plain HTTP on a non-loopback --host: the token and the reports cross the network in the clear (a private network or a tunnel of your own)",
     )
     .option("--state-dir <dir>", "where jobs, events, reports and logs are kept", "./pod-state")
     .option(
@@ -87,6 +144,18 @@ export function registerPod(program: Command): void {
     )
     .action(async (opts: PodServeOptions) => {
       const token = podToken(opts.tokenFile);
+      const given = givenTls(opts);
+      let transport: ReturnType<typeof podTransport>;
+      try {
+        transport = podTransport({
+          host: opts.host,
+          given: given !== undefined,
+          selfSigned: opts.selfSigned === true,
+          insecureHttp: opts.insecureHttp === true,
+        });
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
       const models = modelsDir(opts.models);
       if (opts.runtime === "docker" && models === undefined)
         throw new CliError("--runtime docker needs --models DIR (the model weights directory)");
@@ -105,6 +174,7 @@ export function registerPod(program: Command): void {
       const { JobStore } = await import("../pod/jobs.js");
       const { PodWorker } = await import("../pod/worker.js");
       const { startPodServer } = await import("../pod/server.js");
+      const { selfMadeIdentity } = await import("../pod/tls.js");
       const { loadVocabulary } = await import("../contract/tokenizer.js");
       const { loadPromptPool } = await import("../arena/pool.js");
       const log = (line: string) => process.stderr.write(`cacheon pod: ${line}\n`);
@@ -146,15 +216,39 @@ export function registerPod(program: Command): void {
           pool: loadPromptPool(),
           log,
         });
+        let tls = given;
+        if (transport === "self-made") {
+          try {
+            const self = await selfMadeIdentity(opts.stateDir);
+            if (self.made) log(`made a TLS key pair and a self-signed certificate: ${self.file}`);
+            tls = self.identity;
+          } catch (err) {
+            throw new CliError((err as Error).message);
+          }
+        }
         const server = await startPodServer({
           host: opts.host,
           port: opts.port,
           token,
           store,
           worker,
+          tls,
         }).catch((err: unknown) => {
           throw listenError(err, opts.host, opts.port) ?? err;
         });
+        if (tls) {
+          // On stdout, before the ready line, for whoever starts the pod and pins it.
+          process.stdout.write(`cacheon pod certificate sha256 ${tls.fingerprint}\n`);
+          const port = new URL(server.url).port;
+          log(
+            `pin it on the validator: --pod 'https://<this host>:${port}#sha256=${tls.fingerprint}'`,
+          );
+        } else if (isLoopbackHost(opts.host))
+          log("plain HTTP, on loopback only: the token does not leave this machine");
+        else
+          log(
+            `WARNING: plain HTTP on ${opts.host} (--insecure-http): the token and every report cross the network in the clear`,
+          );
         serveUntilSignal(`cacheon pod listening on ${server.url}`, async () => {
           await worker.close();
           await server.close();

@@ -11,6 +11,7 @@ import type { EvalReport } from "../eval/report.js";
 import { type EvalProgress, type NamedServer, runEvalSession } from "../eval/session.js";
 import { PodClient, PodError } from "../pod/client.js";
 import { createPodRuntime, type PodRuntime } from "../pod/runtime.js";
+import type { PodAddress } from "../pod/tls.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { localRuntime } from "../runtime/local.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -88,12 +89,13 @@ export async function runSessionHere(
  * Ctrl-C cancels the job on the pod, and the report is the pod's.
  */
 export async function runSessionOnPod(
-  o: SessionCliOptions & { pod: string; token: string },
+  o: SessionCliOptions & { pod: PodAddress; token: string },
 ): Promise<EvalReport> {
   const client = new PodClient(o.pod, o.token);
+  const pod = o.pod.url;
   const progress = evalProgress(o.quiet === true);
   const fail = (err: unknown): never => {
-    if (err instanceof PodError) throw new CliError(`pod ${o.pod}: ${err.message}`);
+    if (err instanceof PodError) throw new CliError(`pod ${pod}: ${err.message}`);
     throw err;
   };
   const { id } = await client
@@ -105,7 +107,7 @@ export async function runSessionOnPod(
       king: o.incumbent,
     })
     .catch(fail);
-  if (!o.quiet) process.stderr.write(`  job ${id} on pod ${o.pod}\n`);
+  if (!o.quiet) process.stderr.write(`  job ${id} on pod ${pod}\n`);
   return withAbortOnSignal(async (signal) => {
     let cancelling: Promise<void> | null = null;
     signal.addEventListener("abort", () => {
@@ -119,9 +121,7 @@ export async function runSessionOnPod(
       }
       await cancelling;
       if (end?.status !== "done" && end?.status !== "cancelled")
-        throw new CliError(
-          `job ${id} on pod ${o.pod} ${end?.status}: ${end?.error ?? "no report"}`,
-        );
+        throw new CliError(`job ${id} on pod ${pod} ${end?.status}: ${end?.error ?? "no report"}`);
       const report = await client.report(id);
       if (o.out) writeFileAtomic(o.out, `${JSON.stringify(report)}\n`);
       return report;

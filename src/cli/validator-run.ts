@@ -19,9 +19,9 @@ import {
   arenaOption,
   baselineSpec,
   integer,
-  parseEndpoint,
   parseListen,
   parsePositive,
+  podAddressOption,
   podToken,
 } from "./options.js";
 import { withAbortOnSignal } from "./signals.js";
@@ -31,6 +31,7 @@ interface RunOptions extends WalletOptions, DrandBeaconOptions {
   netuid: number;
   pod: string[];
   podTokenFile?: string;
+  podInsecureHttp?: boolean;
   stateDir: string;
   arena: string;
   baseline?: string;
@@ -50,7 +51,7 @@ const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 const isPreset = (v: string): v is ArenaPresetName => Object.hasOwn(ARENA_PRESETS, v);
 
-const collect = (value: string, previous: string[] = []) => [...previous, parseEndpoint(value)];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerValidatorRun(validator: Command): void {
   const cmd = validator
@@ -61,8 +62,12 @@ export function registerValidatorRun(validator: Command): void {
   addDrandBeaconOption(addNetworkOptions(addWalletOptions(cmd), true))
     .requiredOption(
       "--pod <url>",
-      "a GPU pod (`cacheon pod serve`) to run eval jobs on, one job at a time; repeat for several",
+      "a GPU pod (`cacheon pod serve`) to run eval jobs on, one job at a time: https://HOST:PORT#sha256=FINGERPRINT (the certificate fingerprint the pod prints), or http:// on loopback; repeat for several",
       collect,
+    )
+    .option(
+      "--pod-insecure-http",
+      "allow http:// pods on other hosts: the token and the reports cross the network in the clear",
     )
     .option("--pod-token-file <file>", `the pods' bearer token (default: $${TOKEN_ENV})`)
     .option(
@@ -129,6 +134,7 @@ export function registerValidatorRun(validator: Command): void {
       const arena: Arena = arenaOption(opts.arena);
       const baseline: ServerSpec | undefined =
         opts.baseline === undefined ? undefined : baselineSpec(opts.baseline, arena);
+      const pods = opts.pod.map((v) => podAddressOption("--pod", v, opts.podInsecureHttp === true));
       const token = podToken(opts.podTokenFile, "--pod-token-file");
       const hotkey = await loadWalletHotkey(opts);
       const { pino } = await import("pino");
@@ -151,7 +157,7 @@ export function registerValidatorRun(validator: Command): void {
           chain,
           pair: hotkey.pair,
           netuid: opts.netuid,
-          pods: opts.pod.map((url) => ({ name: url, url, token })),
+          pods: pods.map((p) => ({ name: p.url, url: p.url, fingerprint: p.fingerprint, token })),
           arena,
           arenaValue: isPreset(opts.arena)
             ? opts.arena
@@ -182,12 +188,12 @@ export function registerValidatorRun(validator: Command): void {
           event: "start",
           hotkey: hotkey.address,
           netuid: opts.netuid,
-          pods: opts.pod,
+          pods: pods.map((p) => p.url),
           arena: arena.name,
           artifacts: service.artifacts.describe(),
           metrics: service.httpUrl && `${service.httpUrl}/metrics`,
         },
-        `validator ${hotkey.address} on subnet ${opts.netuid}, ${opts.pod.length} pod(s), arena ${arena.name}`,
+        `validator ${hotkey.address} on subnet ${opts.netuid}, ${pods.length} pod(s), arena ${arena.name}`,
       );
       let stop: AbortSignal | undefined;
       try {

@@ -8,7 +8,6 @@ import { randomBytes, X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext, type TLSSocket } from "node:tls";
-import selfsigned from "selfsigned";
 import { Agent, buildConnector } from "undici";
 import { writeFileAtomic } from "../contract/atomic-write.js";
 import { isLoopbackRegistry } from "../runtime/docker/registry.js";
@@ -69,6 +68,8 @@ export function tlsIdentity(keyPem: string, certPem: string, source: string): Po
 
 /** A fresh EC P-256 key pair and a self-signed certificate valid for `days`. */
 export async function makeTlsIdentity(days: number): Promise<PodTlsIdentity> {
+  // Loaded here: only a pod's first start and a rental make one.
+  const { default: selfsigned } = await import("selfsigned");
   const made = await selfsigned.generate([{ name: "commonName", value: "cacheon-pod" }], {
     keyType: "ec",
     algorithm: "sha256",
@@ -227,4 +228,29 @@ export function pinnedAgent(fingerprint: string): Agent {
       });
     },
   });
+}
+
+/** How `pod serve` answers: with a given certificate, its self-made one, or plain HTTP. */
+export type PodTransport = "given" | "self-made" | "http";
+
+/**
+ * The transport of a pod listening on `host`: a given certificate wins; without one, plain HTTP
+ * only on loopback or when `insecureHttp` asks for it, else the self-made certificate
+ * (`selfSigned` asks for it on loopback too). Asking for two of them is a one-line Error.
+ */
+export function podTransport(o: {
+  host: string;
+  given: boolean;
+  selfSigned: boolean;
+  insecureHttp: boolean;
+}): PodTransport {
+  const asked = [
+    o.given && "a certificate",
+    o.selfSigned && "--self-signed",
+    o.insecureHttp && "--insecure-http",
+  ].filter((x): x is string => x !== false);
+  if (asked.length > 1) throw new Error(`choose one of ${asked.join(" and ")}`);
+  if (o.given) return "given";
+  if (o.selfSigned) return "self-made";
+  return o.insecureHttp || isLoopbackHost(o.host) ? "http" : "self-made";
 }

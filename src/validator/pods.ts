@@ -27,6 +27,8 @@ export interface StaticPod {
   name: string;
   url: string;
   token: string;
+  /** The pinned SHA-256 fingerprint of an https pod's certificate (pod/tls.ts). */
+  fingerprint?: string | null;
 }
 
 /**
@@ -46,7 +48,13 @@ export class StaticPods implements PodProvider {
     },
   ) {
     this.leases = new Map(
-      pods.map((p) => [p.name, { name: p.name, client: new PodClient(p.url, p.token) }]),
+      pods.map((p) => [
+        p.name,
+        {
+          name: p.name,
+          client: new PodClient({ url: p.url, fingerprint: p.fingerprint ?? null }, p.token),
+        },
+      ]),
     );
   }
 

@@ -8,6 +8,8 @@ export const TOKEN = "test-token-0123456789abcdef";
 
 export interface PodProcess {
   url: string;
+  /** The certificate fingerprint it printed, when it serves HTTPS. */
+  fingerprint: string | null;
   child: ChildProcess;
   /** What it wrote on stderr so far. */
   stderr(): string;
@@ -17,9 +19,14 @@ export interface PodProcess {
   stop(): Promise<number | null>;
 }
 
-const READY = /^cacheon pod listening on (http:\/\/\S+)$/m;
+const READY = /^cacheon pod listening on (https?:\/\/\S+)$/m;
+const FINGERPRINT = /^cacheon pod certificate sha256 (\S+)$/m;
 
-export function startPod(stateDir: string, extra: string[] = []): Promise<PodProcess> {
+export function startPod(
+  stateDir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<PodProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -37,7 +44,7 @@ export function startPod(stateDir: string, extra: string[] = []): Promise<PodPro
     {
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CACHEON_POD_TOKEN: TOKEN },
+      env: { ...process.env, CACHEON_POD_TOKEN: TOKEN, ...env },
     },
   );
   let stdout = "";
@@ -65,6 +72,7 @@ export function startPod(stateDir: string, extra: string[] = []): Promise<PodPro
       clearTimeout(timer);
       resolve({
         url: m[1] as string,
+        fingerprint: FINGERPRINT.exec(stdout)?.[1] ?? null,
         child,
         stderr: () => stderr,
         kill: async () => {

@@ -11,6 +11,7 @@ import { runSessionOnPod } from "../../src/cli/session.js";
 import { EvalReportSchema } from "../../src/eval/report.js";
 import { PodClient, PodError, type PodErrorKind } from "../../src/pod/client.js";
 import type { JobRequestInput, PodEvent } from "../../src/pod/schema.js";
+import { parsePodAddress } from "../../src/pod/tls.js";
 import { tinyArena, tinyArenaFile } from "../helpers/arenas.js";
 import { closedPort } from "../helpers/ports.js";
 import { type PodProcess, startPod, TOKEN } from "./pod-process.js";
@@ -233,7 +234,7 @@ describe.sequential("cacheon pod serve", () => {
   it("runs a new job after the restart end to end: events, report and logs (runSessionOnPod)", async () => {
     const out = join(dir, "report.json");
     const report = await runSessionOnPod({
-      pod: pod.url,
+      pod: parsePodAddress(pod.url),
       token: TOKEN,
       arena: tinyArena(),
       seed: "0x5eed",
@@ -282,7 +283,7 @@ describe.sequential("cacheon pod serve", () => {
 
   it("cancels the job on the pod when runSessionOnPod hears Ctrl-C, and returns its report", async () => {
     const running = runSessionOnPod({
-      pod: pod.url,
+      pod: parsePodAddress(pod.url),
       token: TOKEN,
       arena: tinyArena(),
       seed: "0x5eed",
