@@ -47,9 +47,19 @@ const GATE_ADVICE: Record<GateFailReason, string> = {
     "return logprobs with the requested number of top_logprobs for every generated token",
   text_mismatch: "the logprobs tokens must concatenate to exactly the streamed text",
   extra_tokens: "never generate more than max_tokens",
-  too_few_tokens: "do not stop early: honour ignore_eos/min_tokens and the model's own EOS only",
+  too_few_tokens:
+    "end an answer only at the model's EOS or max_tokens: honour ignore_eos/min_tokens exactly",
   divergence:
     "your greedy tokens differ from the pinned model's where it is not a near-tie: check weights, dtype, quantization and kernels",
+  premature_stop: "stop only where the model's own EOS is its top choice (within the tie gap)",
+  teacher_rank:
+    "after your first near-tie every token must still be one the model would choose: check sampling, weights and kernels",
+  teacher_hard_floor:
+    "a token the model finds nearly impossible: check what your engine emits after its first near-tie",
+  teacher_soft_floor: "several tokens the model finds very unlikely: check weights and kernels",
+  eos_skip: "stop where the model's EOS is its clear choice unless the request set ignore_eos",
+  teacher_invalid:
+    "the teacher's scores did not fit your answer: a validator-side problem, not yours",
   logprob_error:
     "report the model's true logprobs (log-softmax of the raw logits) for the token and the top list",
 };

@@ -1,11 +1,13 @@
 // One request of the gate (DESIGN §2.4): the candidate's greedy tokens against the reference's,
-// position by position. Checks run in this order, and the first that fails is the verdict's
-// reason: the request itself, the reference's own consistency, the candidate's logprobs covering its
-// text, its length against max_tokens, then the walk over the common positions (token identity,
-// top-list completeness, logprob error), then the lengths against each other. A candidate that
-// ends early chose end of sequence where the reference did not: tolerated at a near-tie like any
-// token (the reference's top list names the end-of-sequence token there); the reverse cannot be
-// judged (nothing shows the reference's logprobs past its end), so going on past it fails.
+// position by position, up to the first difference. Checks run in this order, and the first that
+// fails is the verdict's reason: the request itself, the reference's own consistency, the
+// candidate's logprobs covering its text, its length against max_tokens, then the walk over the
+// shared prefix (token identity, top-list completeness, logprob error), then the first difference.
+// Up to it the prefix is the reference's, so the reference's top list judges it on the spot where
+// it is at hand: outside the tie gap fails at once. Otherwise the request forks there: its tokens
+// from the fork on (and its end of sequence) await the teacher (judge in teacher.ts). An early end
+// of sequence is a choice like any token (the reference's top list names the end-of-sequence
+// token there); going on past the reference's end forks for the teacher to judge.
 import { num, show } from "./format.js";
 import { DEFAULT_EOS_TOKENS } from "./thresholds.js";
 import { coverText, indexOfToken, logprobError, sameToken, topLogprob } from "./tokens.js";
@@ -89,27 +91,37 @@ function divergenceAt(
   };
 }
 
-function divergenceMessage(
+/** How the reference's top list judges a first difference: within the tie gap, outside it, or
+ *  it cannot tell (no list there, or the choice is unlisted while the whole list is within the tie
+ *  gap) and the teacher must. */
+function decide(
+  ref: readonly GateToken[],
   d: Divergence,
-  candidate: ShownToken,
-  referenceFinish: string | null,
-): string {
-  const c = show(candidate.token);
-  if (d.reference === null)
-    return `the candidate went on past the reference's end at token ${d.position} with ${c} (the reference stopped: ${referenceFinish ?? "no finish reason"})`;
+  tieGap: number,
+): "tolerated" | "rejected" | "teacher" {
+  if (d.gap !== null) return d.gap <= tieGap ? "tolerated" : "rejected";
+  const r = ref[d.position];
+  if (r === undefined || r.top.length === 0) return "teacher";
+  // Unlisted: its logprob is at most the list's lowest, so its gap is at least (top-1 − lowest).
+  let lowest = r.logprob;
+  for (const e of r.top) lowest = Math.min(lowest, e.logprob);
+  return topLogprob(r) - lowest > tieGap ? "rejected" : "teacher";
+}
+
+function divergenceMessage(d: Divergence, candidate: ShownToken): string {
   const why =
     d.gap === null
       ? `the reference's top ${d.referenceTop.length} does not list it`
       : `it is ${num(d.gap)} below the reference's top-1, more than the tie gap ${num(d.tieGap)}`;
-  return `token ${d.position}: the candidate chose ${c} where the reference chose ${show(d.reference.token)}; ${why}`;
+  return `token ${d.position}: the candidate chose ${show(candidate.token)} where the reference chose ${show(d.reference?.token ?? "")}; ${why}`;
 }
 
-/** Why an early end of sequence was not a near-tie, when the candidate chose one. */
-function eosNote(d: Divergence | undefined): string {
-  if (d === undefined || d.candidate !== null) return "";
-  return d.gap === null
-    ? "; the reference's top list there has no end-of-sequence token"
-    : `; there the reference's end of sequence is ${num(d.gap)} below its top-1, more than the tie gap ${num(d.tieGap)}`;
+function prematureStopMessage(d: Divergence, candLen: number, refLen: number): string {
+  const why =
+    d.gap === null
+      ? "the reference's top list there has no end-of-sequence token"
+      : `there the reference's end of sequence is ${num(d.gap)} below its top-1, more than the tie gap ${num(d.tieGap)}`;
+  return `the candidate stopped after ${candLen} tokens where the reference gave ${refLen}; ${why}`;
 }
 
 interface Failure {
@@ -128,6 +140,7 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
     matchedTokens: 0,
     maxLogprobError: 0,
     sumLogprobError: 0,
+    offLogprobTokens: 0,
   };
   const fail = (f: Failure): RequestVerdict => {
     v.status = "fail";
@@ -177,7 +190,8 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
       at: req.maxTokens,
     });
 
-  // The walk. `detail` is filled per token; a copy is kept only when the maximum moves.
+  // The walk over the shared prefix. `detail` is filled per token; a copy is kept only when the
+  // maximum moves.
   let failure: Failure | undefined;
   let divergence: Divergence | undefined;
   const detail: LogprobErrorDetail = {
@@ -188,6 +202,7 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
     candidateLogprob: 0,
     error: 0,
   };
+  const { tolerance, maxError } = t.logprobs;
   const eos = req.eosTokens ?? DEFAULT_EOS_TOKENS;
   const common = Math.min(refLen, candLen);
   for (let i = 0; i < common; i++) {
@@ -207,58 +222,76 @@ export function compareRequest(req: GateRequest, t: GateThresholds): RequestVerd
       break;
     }
     const e = logprobError(r, c, detail);
+    const chosen = Math.abs(r.logprob - c.logprob);
     v.matchedTokens++;
-    v.sumLogprobError += e;
+    // NaN or an infinity is as far off as a value can be (and keeps the verdict valid JSON).
+    v.sumLogprobError += Number.isFinite(chosen) ? chosen : Number.MAX_VALUE;
+    if (!(chosen <= tolerance)) v.offLogprobTokens++;
     if (e > v.maxLogprobError || v.worstLogprobError === undefined) {
       v.maxLogprobError = e;
       v.worstLogprobError = { ...detail, position: i };
     }
-    if (!(e <= t.maxTokenLogprobError) && failure === undefined) {
+    if (!(e <= maxError) && failure === undefined) {
       failure = {
         reason: "logprob_error",
         message:
-          `token ${i} ${show(r.token)}: logprob error ${num(e)} exceeds ${num(t.maxTokenLogprobError)} ` +
+          `token ${i} ${show(r.token)}: logprob error ${num(e)} exceeds ${num(maxError)} ` +
           `(${detail.kind} ${show(detail.token)}: reference ${num(detail.referenceLogprob)}, candidate ${num(detail.candidateLogprob)})`,
         at: i,
       };
     }
   }
+  if (failure !== undefined) {
+    if (divergence !== undefined) v.divergence = divergence;
+    return fail(failure);
+  }
 
-  // A candidate that ended early chose end of sequence there: judged like any other choice.
-  const endedEarly =
-    !req.fixedLength && candLen < refLen && cand.finishReason === "stop" && failure === undefined;
-  if (divergence === undefined && endedEarly)
+  // The first difference, if the walk ended without one: an early end of sequence, or tokens past
+  // the reference's end.
+  const stopped = !req.fixedLength && cand.finishReason === "stop";
+  if (divergence === undefined && candLen < refLen && stopped)
     divergence = divergenceAt(refTokens, candLen, null, t, eos);
   if (divergence === undefined && candLen > refLen)
     divergence = divergenceAt(refTokens, refLen, candTokens[refLen] as GateToken, t, eos);
   if (divergence !== undefined) v.divergence = divergence;
-  const tolerated =
-    divergence !== undefined && divergence.gap !== null && divergence.gap <= t.tieGap;
+  const decision = divergence === undefined ? undefined : decide(refTokens, divergence, t.tieGap);
 
-  if (failure !== undefined) return fail(failure);
-  if (divergence?.candidate && !tolerated)
-    return fail({
-      reason: "divergence",
-      message: divergenceMessage(divergence, divergence.candidate, req.reference.finishReason),
-      at: divergence.position,
-    });
+  if (divergence !== undefined && decision === "rejected")
+    return divergence.candidate === null
+      ? fail({
+          reason: "premature_stop",
+          message: prematureStopMessage(divergence, candLen, refLen),
+          at: candLen,
+        })
+      : fail({
+          reason: "divergence",
+          message: divergenceMessage(divergence, divergence.candidate),
+          at: divergence.position,
+        });
   if (req.fixedLength && candLen < req.maxTokens)
     return fail({
       reason: "too_few_tokens",
       message: `the candidate gave ${candLen} tokens where exactly ${req.maxTokens} were asked for (ignore_eos, min_tokens)`,
       at: candLen,
     });
-  if (!tolerated && candLen < refLen)
+  // Only an end of sequence may end an answer before max_tokens: the teacher judges that stop.
+  if (candLen < req.maxTokens && !stopped && (divergence !== undefined || candLen < refLen))
     return fail({
       reason: "too_few_tokens",
-      message: `the candidate stopped after ${candLen} tokens (${cand.finishReason ?? "no finish reason"}) where the reference gave ${refLen}${eosNote(divergence)}`,
+      message: `the candidate ended after ${candLen} of max_tokens ${req.maxTokens} tokens without an end of sequence (finish_reason ${cand.finishReason ?? "none"})`,
       at: candLen,
     });
-  if (tolerated && divergence !== undefined) {
-    v.status = "tolerated";
-    v.toleratedAt = divergence.position;
+  if (divergence === undefined) {
+    v.status = "match";
     return v;
   }
-  v.status = "match";
+  v.status = "forked";
+  v.fork = {
+    position: divergence.position,
+    judgedBy: decision === "tolerated" ? "reference" : "teacher",
+    candidateTokens: candLen,
+    stopped,
+    ignoreEos: req.fixedLength,
+  };
   return v;
 }

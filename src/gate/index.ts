@@ -7,7 +7,11 @@ export {
   GateResultSchema,
   GateThresholdsSchema,
   RequestVerdictSchema,
+  TeacherEvidenceSchema,
+  TeacherInputSchema,
 } from "./schema.js";
+export { eosPreference, isFine, judge, stopGap, teacherGap } from "./teacher.js";
+export { scoresFromPromptLogprobs, TeacherScoresError, teacherInput } from "./teacher-scores.js";
 export { DEFAULT_EOS_TOKENS, DEFAULT_GATE_THRESHOLDS } from "./thresholds.js";
 export * from "./types.js";
-export { gateMargins, gateVerdict } from "./verdict.js";
+export { type GateVerdictOptions, gateMargins, gateVerdict } from "./verdict.js";

@@ -3,7 +3,7 @@
 // baseline's, and the gate's result per prompt with the first divergence token by token. Pure: the
 // report is read by the caller.
 import type { EvalReport, ServerRun } from "../eval/report.js";
-import type { Divergence } from "../gate/types.js";
+import type { Divergence, GateStatus } from "../gate/types.js";
 import type { Job } from "../store/store.js";
 
 /** Tokens shown before and after a divergence. */
@@ -23,7 +23,7 @@ export interface DivergenceView extends Divergence {
 
 export interface PromptVerdictView {
   id: string;
-  status: "match" | "tolerated" | "fail";
+  status: GateStatus;
   reason: string | null;
   message: string | null;
   referenceTokens: number;

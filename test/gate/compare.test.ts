@@ -10,11 +10,16 @@ import {
 import { copy, entry, out, req, tok, toks } from "./fixtures.js";
 
 const T: GateThresholds = {
+  ...DEFAULT_GATE_THRESHOLDS,
   tieGap: 0.125,
-  maxTokenLogprobError: 0.25,
-  maxMeanLogprobError: 0.05,
-  minMatchedFraction: 0.9,
+  logprobs: { tolerance: 0.125, maxOffShare: 0.05, maxError: 0.25, maxMean: 0.1 },
 };
+
+/** T with another largest token logprob error. */
+const maxError = (e: number): GateThresholds => ({
+  ...T,
+  logprobs: { ...T.logprobs, maxError: e },
+});
 
 /** Five clear positions; position 2 is a near-tie between " sat" and " lay" (gap 0.0625). */
 function sentence(): GateToken[] {
@@ -30,7 +35,7 @@ function sentence(): GateToken[] {
   ];
 }
 
-describe("compareRequest: identical and tolerated", () => {
+describe("compareRequest: identical and forked", () => {
   it("matches identical outputs with zero error", () => {
     const ref = out(sentence());
     const v = compareRequest(req(ref, copy(ref)), T);
@@ -41,8 +46,10 @@ describe("compareRequest: identical and tolerated", () => {
       matchedTokens: 5,
       maxLogprobError: 0,
       sumLogprobError: 0,
+      offLogprobTokens: 0,
     });
     expect(v.reason).toBeUndefined();
+    expect(v.fork).toBeUndefined();
   });
 
   it("compares by bytes when both sides carry them, else by the token string", () => {
@@ -62,23 +69,65 @@ describe("compareRequest: identical and tolerated", () => {
     const otherBytes = copy(ref);
     (toks(otherBytes)[1] as GateToken).bytes = [0x3f];
     otherBytes.text = "a?b"; // the bytes spell the text, so identity is what fails
+    // The reference's one-entry list cannot say how far below it the other token is: a fork.
     const v = compareRequest(req(ref, otherBytes), T);
-    expect(v).toMatchObject({ reason: "divergence", failedAt: 1 });
+    expect(v).toMatchObject({ status: "forked", fork: { position: 1, judgedBy: "teacher" } });
   });
 
-  it("tolerates a divergence at a reference near-tie and stops comparing there", () => {
+  it("forks at a reference near-tie: the rest awaits the teacher", () => {
     const ref = out(sentence());
     const cand = out([
       ...copy(sentence()).slice(0, 2),
       tok(" lay", -0.78, [[" sat", -0.77]]),
-      tok(" down", -0.1), // anything may follow
+      tok(" down", -0.1), // the teacher judges what follows
     ]);
     const v = compareRequest(req(ref, cand), T);
-    expect(v.status).toBe("tolerated");
-    expect(v.toleratedAt).toBe(2);
+    expect(v.status).toBe("forked");
+    expect(v.fork).toEqual({
+      position: 2,
+      judgedBy: "reference",
+      candidateTokens: 4,
+      stopped: true,
+      ignoreEos: false,
+    });
     expect(v.matchedTokens).toBe(2);
     expect(v.comparedTokens).toBe(3);
     expect(v.divergence).toMatchObject({ position: 2, gap: 0.0625, tieGap: 0.125 });
+  });
+
+  it("forks for the teacher to judge where no top list is at hand (timed phases)", () => {
+    const bare = (ts: GateToken[]) => out(ts.map((t) => ({ ...t, top: [] })));
+    const ref = bare(sentence());
+    const cand = bare([...copy(sentence()).slice(0, 3), tok(" by", -5)]);
+    const v = compareRequest(req(ref, cand), T);
+    expect(v).toMatchObject({ status: "forked", matchedTokens: 3 });
+    expect(v.fork).toMatchObject({ position: 3, judgedBy: "teacher", candidateTokens: 4 });
+    expect(v.divergence).toMatchObject({ position: 3, gap: null, referenceTop: [] });
+    // An early end of sequence with no list at hand: the teacher judges the stop.
+    const early = compareRequest(req(ref, bare(copy(sentence()).slice(0, 2))), T);
+    expect(early.fork).toMatchObject({ position: 2, judgedBy: "teacher", stopped: true });
+  });
+
+  it("forks for the teacher where an unlisted token could still be within the tie gap", () => {
+    // The whole top list is within 0.1 of top-1: an unlisted token may be too.
+    const ref = out([
+      tok("a", -1.3, [
+        ["b", -1.35],
+        ["c", -1.4],
+      ]),
+      tok(".", -0.1),
+    ]);
+    const cand = out([tok("d", -1.41), tok(".", -0.1)]);
+    expect(compareRequest(req(ref, cand), T).fork).toMatchObject({ judgedBy: "teacher" });
+    // With a list spread past the tie gap, unlisted means outside it: judged on the spot.
+    const spread = out([
+      tok("a", -1.3, [
+        ["b", -1.35],
+        ["c", -1.5],
+      ]),
+      tok(".", -0.1),
+    ]);
+    expect(compareRequest(req(spread, cand), T).reason).toBe("divergence");
   });
 });
 
@@ -231,12 +280,12 @@ describe("compareRequest: failures", () => {
     const v = compareRequest(req(ref, cand), T);
     expect(v).toMatchObject({
       status: "fail",
-      reason: "too_few_tokens",
+      reason: "premature_stop",
       failedAt: 3,
       matchedTokens: 3,
     });
     expect(v.message).toBe(
-      "the candidate stopped after 3 tokens (stop) where the reference gave 5; the reference's top list there has no end-of-sequence token",
+      "the candidate stopped after 3 tokens where the reference gave 5; the reference's top list there has no end-of-sequence token",
     );
     expect(v.divergence).toMatchObject({ position: 3, candidate: null, gap: null });
     // Cut off for another reason than choosing the end: no end-of-sequence judgement.
@@ -254,12 +303,13 @@ describe("compareRequest: failures", () => {
     const ref = out(tokens);
     const cand = out(copy(tokens).slice(0, 3));
     const v = compareRequest(req(ref, cand), T);
-    expect(v).toMatchObject({ status: "tolerated", toleratedAt: 3, matchedTokens: 3 });
+    expect(v).toMatchObject({ status: "forked", matchedTokens: 3 });
+    expect(v.fork).toMatchObject({ position: 3, judgedBy: "reference", stopped: true });
     expect(v.divergence).toMatchObject({ position: 3, candidate: null, gap: 0.0625 });
-    expect(explainRequest(v)).toContain("tolerated: ended its answer at token 3");
+    expect(explainRequest(v)).toContain("forked: ended its answer at token 3");
     // Another model's end-of-sequence token is named by the request.
     const other = compareRequest(req(ref, cand, { eosTokens: ["</s>"] }), T);
-    expect(other.reason).toBe("too_few_tokens");
+    expect(other.reason).toBe("premature_stop");
     const far = compareRequest(req(ref, cand), { ...T, tieGap: 0.05 });
     expect(gateVerdict([far], T).smallestRejectedGap).toBe(0.0625);
     expect(far.message).toContain(
@@ -270,7 +320,7 @@ describe("compareRequest: failures", () => {
     );
   });
 
-  it("fails tokens past max_tokens, and going on past a reference that stopped", () => {
+  it("fails tokens past max_tokens; going on past a reference that stopped forks for the teacher", () => {
     const ref = out(sentence());
     const longer = out([...copy(sentence()), tok(" now", -0.5)]);
     expect(compareRequest(req(ref, longer, { maxTokens: 5 }), T)).toMatchObject({
@@ -279,9 +329,22 @@ describe("compareRequest: failures", () => {
       message: "the candidate gave 6 tokens, more than max_tokens 5",
     });
     const v = compareRequest(req(ref, longer, { maxTokens: 6 }), T);
-    expect(v).toMatchObject({ reason: "divergence", failedAt: 5, matchedTokens: 5 });
+    expect(v).toMatchObject({ status: "forked", matchedTokens: 5 });
+    expect(v.fork).toMatchObject({ position: 5, judgedBy: "teacher", candidateTokens: 6 });
     expect(v.divergence).toMatchObject({ position: 5, reference: null, gap: null });
-    expect(v.message).toContain("went on past the reference's end at token 5");
+  });
+
+  it("after a fork, ends an answer before max_tokens only with an end of sequence", () => {
+    const ref = out(sentence());
+    const cand = out([...copy(sentence()).slice(0, 2), tok(" lay", -0.8)], "length");
+    const v = compareRequest(req(ref, cand), T);
+    expect(v).toMatchObject({ status: "fail", reason: "too_few_tokens", failedAt: 3 });
+    expect(v.message).toBe(
+      "the candidate ended after 3 of max_tokens 64 tokens without an end of sequence (finish_reason length)",
+    );
+    // At max_tokens, "length" is the honest finish.
+    const full = out([...toks(copy(cand)), tok(" down", -0.1), tok(".", -0.1)], "length");
+    expect(compareRequest(req(ref, full, { maxTokens: 5 }), T).status).toBe("forked");
   });
 
   it("with fixed lengths needs exactly max_tokens from both sides", () => {
@@ -328,6 +391,18 @@ describe("compareRequest: failures", () => {
     expect(v.divergence?.position).toBe(3);
   });
 
+  it("counts the chosen tokens' errors above the tolerance, the top lists bound only the maximum", () => {
+    const ref = out(sentence());
+    const cand = copy(ref);
+    const tokens = toks(cand);
+    (tokens[0] as GateToken).logprob = -0.3; // chosen off by 0.2: above the tolerance 0.125
+    ((tokens[1] as GateToken).top[1] as { logprob: number }).logprob = -3.2; // a top entry off by 0.2
+    const v = compareRequest(req(ref, cand), T);
+    expect(v).toMatchObject({ status: "match", offLogprobTokens: 1 });
+    expect(v.sumLogprobError).toBeCloseTo(0.2, 12);
+    expect(v.maxLogprobError).toBeCloseTo(0.2, 12);
+  });
+
   it("is JSON: a verdict survives a round trip unchanged", () => {
     const ref = out(sentence());
     const cand = out([...copy(sentence()).slice(0, 2), tok(" lay", -0.8)]);
@@ -341,16 +416,14 @@ describe("compareRequest: threshold edges", () => {
 
   it("tolerates a gap equal to tieGap and fails one just above", () => {
     const cand = out([tok("b", -0.6)]);
-    expect(compareRequest(req(ref, cand), { ...T, tieGap: 0.125 }).status).toBe("tolerated");
+    expect(compareRequest(req(ref, cand), { ...T, tieGap: 0.125 }).status).toBe("forked");
     expect(compareRequest(req(ref, cand), { ...T, tieGap: 0.1249 }).reason).toBe("divergence");
   });
 
-  it("passes an error equal to maxTokenLogprobError and fails one just above", () => {
+  it("passes an error equal to logprobs.maxError and fails one just above", () => {
     const cand = out([tok("a", -0.75, [["b", -0.625]]), tok("c", -0.25)]);
-    const v = compareRequest(req(ref, cand), { ...T, maxTokenLogprobError: 0.25 });
+    const v = compareRequest(req(ref, cand), maxError(0.25));
     expect(v).toMatchObject({ status: "match", maxLogprobError: 0.25, sumLogprobError: 0.25 });
-    expect(compareRequest(req(ref, cand), { ...T, maxTokenLogprobError: 0.2499 }).reason).toBe(
-      "logprob_error",
-    );
+    expect(compareRequest(req(ref, cand), maxError(0.2499)).reason).toBe("logprob_error");
   });
 });

@@ -100,6 +100,7 @@ const verdict = (ok: boolean): RequestVerdict => ({
   matchedTokens: ok ? 8 : 3,
   maxLogprobError: 0,
   sumLogprobError: 0,
+  offLogprobTokens: 0,
 });
 
 function server(name: string, failure: ServerFailure | null): ServerRun {
