@@ -66,6 +66,7 @@ export interface RentedInstance {
   /** `HOST:PORT` where the pod worker listens, once known. */
   address: string | null;
   hourlyPriceCents: number | null;
+  /** As the provider says; 0 when it does not. */
   createdAtMs: number;
 }
 

@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { HardwareSchema } from "../../../src/arena/config.js";
 import { CommandProvider, type CommandProviderConfig } from "../../../src/pod/providers/command.js";
 import { chooseOffer } from "../../../src/pod/providers/offers.js";
-import { RentalError, type RentalRequest } from "../../../src/pod/providers/types.js";
+import type { RentalRequest } from "../../../src/pod/providers/types.js";
+import { rejection } from "./rejection.js";
 
 let dir: string;
 beforeEach(() => {
@@ -51,17 +52,6 @@ const req: RentalRequest = {
   env: { CACHEON_POD_TOKEN: "secret-token-0123456789" },
   autoDelete: { atMs: Date.parse("2026-12-06T16:00:00Z"), spendCents: 9_600 },
 };
-
-async function rejection(p: Promise<unknown>): Promise<RentalError> {
-  const err = await p.then(
-    () => {
-      throw new Error("expected a RentalError");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RentalError);
-  return err as RentalError;
-}
 
 describe("CommandProvider", () => {
   it("offers what the operator declared, checked against the arena's hardware", async () => {

@@ -10,12 +10,8 @@ import {
   type ShadeformDoubleOptions,
   startShadeformDouble,
 } from "../../../src/pod/providers/shadeform-double.js";
-import {
-  type Placement,
-  RentalError,
-  type RentalRequest,
-  type RentedInstance,
-} from "../../../src/pod/providers/types.js";
+import type { Placement, RentalRequest, RentedInstance } from "../../../src/pod/providers/types.js";
+import { rejection } from "./rejection.js";
 
 const TOKEN = "rented-pod-token-0123456789";
 const TAG = "cacheon-test-validator";
@@ -62,17 +58,6 @@ async function until(
     if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(i)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<RentalError> {
-  const err = await p.then(
-    () => {
-      throw new Error("expected a RentalError");
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(RentalError);
-  return err as RentalError;
 }
 
 describe("ShadeformProvider against the double", () => {
