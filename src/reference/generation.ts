@@ -7,6 +7,7 @@
 // Token accounting: every emitted token is one vocabulary token with its logprobs entry; EOS is
 // never emitted. If a stop string begins inside a token, the part of that token before it is
 // emitted as text only (`tailText`), with no logprobs entry: it is not a vocabulary token.
+import type { EngineBehaviour, RequestBehaviour } from "./behaviour.js";
 import type { Distribution, ModelState, SyntheticModel } from "./model.js";
 import { fmix32, TOP_K } from "./model.js";
 
@@ -46,6 +47,8 @@ export class Generation {
   tailText = "";
 
   private readonly rngState: { s: number } | null;
+  /** The engine's departures from the model's greedy path (greedy requests only). */
+  private readonly behaviour: RequestBehaviour | null;
   private readonly stop: readonly string[];
   private readonly maxStop: number;
   /** Generated text so far; kept only when there are stop strings. */
@@ -59,8 +62,10 @@ export class Generation {
     private readonly model: SyntheticModel,
     promptIds: ArrayLike<number>,
     private readonly params: GenerationParams,
+    engine: EngineBehaviour | null = null,
   ) {
     this.state = model.start(promptIds);
+    this.behaviour = engine !== null && params.temperature === 0 ? engine(this.state) : null;
     this.stop = params.stop.filter((s) => s.length > 0);
     this.maxStop = this.stop.reduce((m, s) => Math.max(m, s.length), 0);
     this.rngState =
@@ -83,9 +88,11 @@ export class Generation {
     if (this.finishReason !== null) return;
     const p = this.params;
     const allowEos = !p.ignoreEos && this.generated >= p.minTokens;
-    const dist = this.model.next(this.state, allowEos);
-    const rank = this.rngState ? this.sample(dist) : 0;
-    const id = dist.ids[rank] as number;
+    let dist = this.model.next(this.state, allowEos);
+    let rank = this.rngState ? this.sample(dist) : 0;
+    if (this.behaviour)
+      ({ dist, rank } = this.behaviour.choose(this.generated, this.state, dist, allowEos));
+    const id = rank < 0 ? this.model.eosId : (dist.ids[rank] as number);
     this.generated++;
     if (id === this.model.eosId) {
       this.finish("stop");

@@ -11,18 +11,29 @@ import type { Vocabulary } from "../contract/tokenizer.js";
 export const QWEN_DEFAULT_SYSTEM =
   "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
 
-/** Renders a chat with the Qwen2.5 template, ending with the assistant turn's header. */
-export function renderChatPrompt(messages: readonly ChatMessage[]): string {
+export interface RenderOptions {
+  /** End with the assistant turn's header (default), as a chat completion does. */
+  addGenerationPrompt?: boolean;
+  /** Leave the last message open (no `<|im_end|>`), for the model to continue it. */
+  continueFinalMessage?: boolean;
+}
+
+/** Renders a chat with the Qwen2.5 template, by default ending with the assistant turn's header. */
+export function renderChatPrompt(
+  messages: readonly ChatMessage[],
+  { addGenerationPrompt = true, continueFinalMessage = false }: RenderOptions = {},
+): string {
   let out = "";
   const first = messages[0];
   if (first === undefined || (first.role !== "system" && first.role !== "developer")) {
     out += `<|im_start|>system\n${QWEN_DEFAULT_SYSTEM}<|im_end|>\n`;
   }
-  for (const m of messages) {
+  messages.forEach((m, i) => {
     const role = m.role === "developer" ? "system" : m.role;
-    out += `<|im_start|>${role}\n${messageText(m)}<|im_end|>\n`;
-  }
-  return `${out}<|im_start|>assistant\n`;
+    const open = continueFinalMessage && i === messages.length - 1;
+    out += `<|im_start|>${role}\n${messageText(m)}${open ? "" : "<|im_end|>\n"}`;
+  });
+  return addGenerationPrompt ? `${out}<|im_start|>assistant\n` : out;
 }
 
 // Qwen2's pre-tokenizer pattern; JS has no inline `(?i:…)`, so the contractions are spelled out.
