@@ -12,6 +12,7 @@ import { spawn } from "node:child_process";
 import { z } from "zod";
 import { formatZodIssues } from "../../contract/json-file.js";
 import {
+  createdId,
   INSTANCE_STATUSES,
   type InstanceOffer,
   RentalError,
@@ -112,7 +113,7 @@ export class CommandProvider implements RentalProvider {
       const tail = kind === "uncertain" ? `; it may have happened` : "";
       throw new RentalError(kind, `${failure("create", this.c.timeoutMs, ran)}${tail}`);
     }
-    return { id: this.parse("create", CreatedOut, ran.stdout).id };
+    return { id: createdId(() => this.parse("create", CreatedOut, ran.stdout).id) };
   }
 
   async info(id: string): Promise<RentedInstance | null> {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { describeNetworkError } from "../../contract/http.js";
 import { formatZodIssues } from "../../contract/json-file.js";
 import {
+  createdId,
   type InstanceOffer,
   type InstanceStatus,
   RentalError,
@@ -164,7 +165,7 @@ export class ShadeformProvider implements RentalProvider {
         `Shadeform ${what}: ${message(answer)}: it may have happened`,
       );
     this.check("POST", path, answer);
-    return { id: parse(CreatedSchema, answer.text, `POST ${path}`).id };
+    return { id: createdId(() => parse(CreatedSchema, answer.text, `POST ${path}`).id) };
   }
 
   async info(id: string): Promise<RentedInstance | null> {

@@ -119,6 +119,19 @@ export interface HardwareWanted {
   equivalents: readonly string[];
 }
 
+/**
+ * The id from a create's successful answer. An answer that does not parse still means the create
+ * happened: the failure is `uncertain`, so the caller reconciles rather than renting again.
+ */
+export function createdId(read: () => string): string {
+  try {
+    return read();
+  } catch (err) {
+    if (!(err instanceof RentalError)) throw err;
+    throw new RentalError("uncertain", `${err.message}; the create succeeded, so it has happened`);
+  }
+}
+
 /** `$12.34`, for reasons a person reads. */
 export function dollars(cents: number): string {
   return `$${(cents / 100).toFixed(2)}`;

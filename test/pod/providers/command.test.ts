@@ -138,14 +138,21 @@ describe("CommandProvider", () => {
 
   it("refuses output that is not what it should be, saying what is wrong", async () => {
     const notJson = market({ create: script("c4", "echo created") });
+    // It exited 0: the instance exists, whatever it printed.
     expect(await rejection(notJson.create(req))).toMatchObject({
-      kind: "bad_response",
-      message: 'the create command printed no JSON: "created"',
+      kind: "uncertain",
+      message:
+        'the create command printed no JSON: "created"; the create succeeded, so it has happened',
     });
     const noId = market({ create: script("c5", `echo '{"address":"h:1"}'`) });
     expect((await rejection(noId.create(req))).message).toMatch(
-      /^the create command's output: id: /,
+      /^the create command's output: id: .*; the create succeeded, so it has happened$/,
     );
+    const notAList = market({ list: script("l2", `echo '{"id":"i-1"}'`) });
+    expect(await rejection(notAList.list("cacheon-v1"))).toMatchObject({
+      kind: "bad_response",
+      message: "the list command's output: <root>: Invalid input: expected array, received object",
+    });
     const badAddress = market({
       info: script("i2", `echo '{"id":"i-1","name":"n","address":"no port"}'`),
     });

@@ -168,6 +168,11 @@ describe("ShadeformProvider against the double", () => {
     expect(e5.message).toContain("it may have happened");
     expect(await provider.list(TAG)).toEqual([]);
 
+    // No answer and nothing done, or done and the answer lost: the caller cannot tell them apart.
+    d.inject("create", "timeout");
+    expect((await rejection(provider.create(request("cacheon-pod-3b")))).kind).toBe("uncertain");
+    expect(await provider.list(TAG)).toEqual([]);
+
     d.inject("create", "lost-answer");
     const lost = await rejection(provider.create(request("cacheon-pod-4")));
     expect(lost.kind).toBe("uncertain");
@@ -176,7 +181,7 @@ describe("ShadeformProvider against the double", () => {
     );
     const found = await provider.list(TAG);
     expect(found.map((i) => i.name)).toEqual(["cacheon-pod-4"]);
-    expect(d.requests.filter((r) => r.path === "/v1/instances/create")).toHaveLength(2);
+    expect(d.requests.filter((r) => r.path === "/v1/instances/create")).toHaveLength(3);
   });
 
   it("retries a delete that fails once", async () => {
