@@ -3,11 +3,12 @@
 // store (local folder or S3 from the environment, spooled in the state dir), metrics, pods, and the
 // loop. The chain is connected by the caller.
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import type { Arena } from "../arena/index.js";
 import type { TimelockOptions } from "../chain/timelocked-weights.js";
+import { hostPort } from "../contract/host.js";
+import { listen } from "../contract/http-toolkit.js";
 import type { JobRequestInput } from "../pod/schema.js";
 import type { ServerSpec } from "../runtime/spec.js";
 import { ArtifactConfigError, artifactStoreFromEnv } from "../store/artifacts/index.js";
@@ -116,11 +117,7 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
           }),
       });
       const { host, port } = o.http;
-      await new Promise<void>((resolve, reject) => {
-        (server as Server).once("error", reject).listen(port, host, resolve);
-      });
-      const addr = server.address() as AddressInfo;
-      httpUrl = `http://${host.includes(":") ? `[${host}]` : host}:${addr.port}`;
+      httpUrl = `http://${hostPort(host, await listen(server, { host, port }))}`;
     }
     const s = store;
     const a = artifacts;
@@ -165,5 +162,5 @@ export function serviceStartProblem(
   const code = http && (err as NodeJS.ErrnoException).code;
   if (!code) return null;
   const why = code === "EADDRINUSE" ? "the address is already in use" : code;
-  return `--http ${http.host}:${http.port}: ${why}`;
+  return `--http ${hostPort(http.host, http.port)}: ${why}`;
 }

@@ -1,13 +1,14 @@
 // What the long-running commands (`reference serve`, `chain local`, `pod serve`) share: listen errors
 // in one line, and running until SIGINT/SIGTERM (or the death of a parent that asked for it) after
 // printing the ready line others wait for.
+import { hostPort } from "../contract/host.js";
 import { CliError } from "./errors.js";
 
 /** A listen failure as a one-line CliError, or null when it is something else. */
 export function listenError(err: unknown, host: string, port: number): CliError | null {
   switch ((err as NodeJS.ErrnoException).code) {
     case "EADDRINUSE":
-      return new CliError(`${host}:${port} is already in use`);
+      return new CliError(`${hostPort(host, port)} is already in use`);
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
       return new CliError(`cannot listen on ${host}: ${(err as NodeJS.ErrnoException).code}`);

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
 import { writeFileAtomic } from "../../contract/atomic-write.js";
+import { hostPort } from "../../contract/host.js";
 import { devGenesis, type GenesisConfig, parseGenesis } from "./genesis.js";
 import { ChainNode, type LocalChainState } from "./node.js";
 import { startRpcServer } from "./rpc.js";
@@ -76,7 +77,7 @@ export async function startLocalChain(opts: LocalChainOptions = {}): Promise<Loc
   const timer = blockTimeMs > 0 ? setInterval(() => node.produceBlock(), blockTimeMs) : null;
   let closed = false;
   return {
-    url: `ws://${host.includes(":") ? `[${host}]` : host}:${server.port}`,
+    url: `ws://${hostPort(host, server.port)}`,
     port: server.port,
     bestNumber: () => node.best.number,
     produceBlocks: async (n) => {

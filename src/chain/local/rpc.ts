@@ -2,7 +2,6 @@
 // its subscription notifications, error codes and JSON shapes; and, as a node does on the same
 // port, GET /health over plain HTTP. No request or frame, however malformed, ends the process.
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { compactAddLength, u8aConcat, u8aToHex, u8aToU8a } from "@polkadot/util";
 import { decodeAddress, encodeAddress } from "@polkadot/util-crypto";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -14,6 +13,7 @@ import {
   type ServerErrorReporter,
   stderrReporter,
 } from "../../contract/http-server.js";
+import { closeServer, listen, send } from "../../contract/http-toolkit.js";
 import { PoolError } from "./extrinsic.js";
 import type { BlockRecord, ChainNode, TxStatus } from "./node.js";
 import { runtimeVersionJson, SS58_FORMAT } from "./runtime.js";
@@ -405,15 +405,14 @@ export async function startRpcServer(
   // else is 426, as the WebSocket server alone answered it; a target that is no path is 400.
   const server = createServer(
     lastResort((req, res) => {
-      const answer = (status: number, body: string, headers: Record<string, string> = {}) => {
-        const text = `${body}\n`;
-        res.writeHead(status, {
-          "content-type": status === 200 ? "application/json" : "text/plain; charset=utf-8",
-          "content-length": String(Buffer.byteLength(text)),
-          ...headers,
-        });
-        res.end(req.method === "HEAD" ? undefined : text);
-      };
+      const answer = (status: number, body: string, headers: Record<string, string> = {}) =>
+        send(
+          res,
+          status,
+          status === 200 ? "application/json" : "text/plain; charset=utf-8",
+          `${body}\n`,
+          headers,
+        );
       const target = parseTarget(req.url);
       if (!target.ok) return answer(target.status, target.message, { connection: "close" });
       if (target.path !== "/health")
@@ -429,13 +428,7 @@ export async function startRpcServer(
   const wss = new WebSocketServer({ server, maxPayload: 16 * 1024 * 1024 });
   // The server's errors are reported by its own listener (answerClientErrors); ws re-emits them.
   wss.on("error", () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
+  const boundPort = await listen(server, { host, port });
   const connections = new Set<Connection>();
   wss.on("connection", (ws) => {
     const conn = new Connection(ws);
@@ -484,16 +477,14 @@ export async function startRpcServer(
     });
   });
   return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const conn of connections) {
-          conn.close();
-          conn.ws.terminate();
-        }
-        wss.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    port: boundPort,
+    close: () => {
+      for (const conn of connections) {
+        conn.close();
+        conn.ws.terminate();
+      }
+      wss.close();
+      return closeServer(server);
+    },
   };
 }

@@ -9,6 +9,7 @@ import { statSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { SERVER_PORT } from "../../arena/config.js";
+import { hostPort } from "../../contract/host.js";
 import { localRuntime } from "../local.js";
 import type { RunningServer, Runtime, StartOptions } from "../runtime.js";
 import type { ServerSpec } from "../spec.js";
@@ -168,7 +169,7 @@ export async function createDockerRuntime(opts: DockerRuntimeOptions): Promise<D
         return `the container exited with code ${r.StatusCode}${state?.OOMKilled ? " (out of memory)" : ""}`;
       });
       return {
-        origin: `http://${ip}:${SERVER_PORT}`,
+        origin: `http://${hostPort(ip, SERVER_PORT)}`,
         pullMs: image.pullMs,
         exited,
         logs: () => logs.text(),
