@@ -13,12 +13,33 @@ import {
 } from "../../src/gate/index.js";
 import { copy, greedyOutput, out, req, tok, toks } from "./fixtures.js";
 
-const thresholds = fc.record({
-  tieGap: fc.double({ min: 0, max: 2, noNaN: true }),
-  maxTokenLogprobError: fc.double({ min: 0, max: 2, noNaN: true }),
-  maxMeanLogprobError: fc.double({ min: 0, max: 1, noNaN: true }),
-  minMatchedFraction: fc.double({ min: 0, max: 1, noNaN: true }),
-});
+const D = DEFAULT_GATE_THRESHOLDS;
+const thresholds: fc.Arbitrary<GateThresholds> = fc
+  .record({
+    tieGap: fc.double({ min: 0, max: 2, noNaN: true }),
+    tolerance: fc.double({ min: 0, max: 1, noNaN: true }),
+    maxOffShare: fc.double({ min: 0, max: 1, noNaN: true }),
+    maxError: fc.double({ min: 0, max: 2, noNaN: true }),
+    maxMean: fc.double({ min: 0, max: 1, noNaN: true }),
+  })
+  .map(({ tieGap, ...logprobs }) => ({ ...D, tieGap, logprobs }));
+
+/** Each threshold at its stricter (or looser) of a and b. */
+function bound(a: GateThresholds, b: GateThresholds, strict: boolean): GateThresholds {
+  const lo = strict ? Math.min : Math.max;
+  const hi = strict ? Math.max : Math.min;
+  return {
+    ...D,
+    tieGap: lo(a.tieGap, b.tieGap),
+    logprobs: {
+      tolerance: lo(a.logprobs.tolerance, b.logprobs.tolerance),
+      maxOffShare: lo(a.logprobs.maxOffShare, b.logprobs.maxOffShare),
+      maxError: lo(a.logprobs.maxError, b.logprobs.maxError),
+      maxMean: lo(a.logprobs.maxMean, b.logprobs.maxMean),
+    },
+    control: { ...D.control, minTokens: hi(a.control.minTokens, b.control.minTokens) },
+  };
+}
 
 /** The same position with its runner-up generated instead (the top list reordered to match). */
 function runnerUp(t: GateToken): GateToken {
@@ -89,12 +110,12 @@ describe("gate properties", () => {
           maxLogprobError: 0,
           sumLogprobError: 0,
         });
-        expect(gateVerdict([v], { ...t, minMatchedFraction: 1 }).passed).toBe(true);
+        expect(gateVerdict([v], t, { final: true }).passed).toBe(true);
       }),
     );
   });
 
-  it("taking the runner-up is tolerated exactly when its gap is within tieGap", () => {
+  it("taking the runner-up forks exactly when its gap is within tieGap", () => {
     fc.assert(
       fc.property(
         greedyOutput.filter((o) => toks(o).length > 0),
@@ -110,7 +131,8 @@ describe("gate properties", () => {
           const v = compareRequest(req(ref, cand), t);
           const gap = r.logprob - (r.top[1] as GateToken["top"][number]).logprob;
           expect(v.divergence?.gap).toBe(gap);
-          expect(v.status).toBe(gap <= t.tieGap ? "tolerated" : "fail");
+          expect(v.status).toBe(gap <= t.tieGap ? "forked" : "fail");
+          if (v.fork) expect(v.fork).toMatchObject({ position: p, judgedBy: "reference" });
           expect(v.matchedTokens).toBe(p);
         },
       ),
@@ -130,16 +152,16 @@ describe("gate properties", () => {
           t.logprob += d;
           (t.top[0] as GateToken["top"][number]).logprob += d;
           const v = compareRequest(req(ref, c), {
-            ...DEFAULT_GATE_THRESHOLDS,
-            maxTokenLogprobError: 9,
+            ...D,
+            logprobs: { ...D.logprobs, maxError: 9 },
           });
           expect(v.maxLogprobError).toBe(Math.abs(t.logprob - before));
 
           const zero = copy(ref);
           for (const z of toks(zero)) for (const e of [z, ...z.top]) e.logprob = 0;
           const vz = compareRequest(req(ref, zero), {
-            ...DEFAULT_GATE_THRESHOLDS,
-            maxTokenLogprobError: 99,
+            ...D,
+            logprobs: { ...D.logprobs, maxError: 99 },
           });
           const worst = Math.max(...toks(ref).flatMap((x) => x.top.map((e) => -e.logprob)));
           expect(vz.maxLogprobError).toBe(worst);
@@ -155,18 +177,8 @@ describe("gate properties", () => {
         thresholds,
         thresholds,
         (pairs, a, b) => {
-          const tight: GateThresholds = {
-            tieGap: Math.min(a.tieGap, b.tieGap),
-            maxTokenLogprobError: Math.min(a.maxTokenLogprobError, b.maxTokenLogprobError),
-            maxMeanLogprobError: Math.min(a.maxMeanLogprobError, b.maxMeanLogprobError),
-            minMatchedFraction: Math.max(a.minMatchedFraction, b.minMatchedFraction),
-          };
-          const loose: GateThresholds = {
-            tieGap: Math.max(a.tieGap, b.tieGap),
-            maxTokenLogprobError: Math.max(a.maxTokenLogprobError, b.maxTokenLogprobError),
-            maxMeanLogprobError: Math.max(a.maxMeanLogprobError, b.maxMeanLogprobError),
-            minMatchedFraction: Math.min(a.minMatchedFraction, b.minMatchedFraction),
-          };
+          const tight = bound(a, b, true);
+          const loose = bound(a, b, false);
           const judge = (t: GateThresholds) =>
             pairs.map(([ref, cand], i) => compareRequest(req(ref, cand, { id: `gate:${i}` }), t));
           const vt = judge(tight);
@@ -190,7 +202,8 @@ describe("gate properties", () => {
         expect(GateResultSchema.parse(JSON.parse(JSON.stringify(g)))).toEqual(g);
         const m = gateMargins(g, DEFAULT_GATE_THRESHOLDS);
         expect(GateMarginsSchema.parse(JSON.parse(JSON.stringify(m)))).toEqual(m);
-        expect(g.counts.matched + g.counts.tolerated + g.counts.failed).toBe(vs.length);
+        const { matched, forked, tolerated, failed } = g.counts;
+        expect(matched + forked + tolerated + failed).toBe(vs.length);
         for (const v of vs) {
           expect(v.matchedTokens).toBeLessThanOrEqual(v.comparedTokens);
           expect(v.comparedTokens).toBeLessThanOrEqual(v.referenceTokens);
