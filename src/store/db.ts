@@ -6,6 +6,9 @@ import { MIGRATIONS } from "./migrations.js";
 
 export type Db = Database.Database;
 
+/** A row as better-sqlite3 returns it; each table's module maps its rows to typed records. */
+export type Row = Record<string, unknown>;
+
 export class StoreError extends Error {}
 
 /** Opens (creating when absent) and migrates the store at `path` (":memory:" for a throwaway). */

@@ -1,46 +1,41 @@
 // The validator's state, in SQLite (DESIGN §3: store/). Each method that changes state is one
 // transaction: the loop can be killed between any two of them and resumes from what is here alone.
-// The rules themselves (admission, king, weights) are pure functions in score/; this module only
-// reads their inputs and writes their outputs.
-import { admitSubmission } from "../score/admission.js";
+// The rules themselves (admission, king, weights) are pure functions in score/; this class only
+// reads their inputs and writes their outputs. Each table's SQL is in a module of its own
+// (submissions, jobs, kings, weight-sets, weight-commits, meta; the leaderboard view); this class
+// delegates to them and holds the transactions that span tables.
 import { applyMetagraph, type King, type KingEvent } from "../score/king.js";
 import { type Db, openDatabase } from "./db.js";
+import type { CandidateResult, Job } from "./jobs.js";
+import * as jobs from "./jobs.js";
+import * as kings from "./kings.js";
+import { type LeaderboardRow, type SubmissionQuery, submissionPage } from "./leaderboard.js";
+import { readMeta, writeMeta } from "./meta.js";
+import type { ScannedCommitment, Submission, SubmissionStatus } from "./submissions.js";
+import * as submissions from "./submissions.js";
+import type { WeightCommit, WeightCommitInput, WeightCommitUpdate } from "./weight-commits.js";
+import * as commits from "./weight-commits.js";
+import type { WeightSet } from "./weight-sets.js";
+import * as sets from "./weight-sets.js";
 
-export const SUBMISSION_STATUSES = [
-  "queued",
-  "evaluating",
-  "evaluated",
-  "failed",
-  "rejected",
-  "ignored",
-  "dropped",
-] as const;
-export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
-
-export interface Submission {
-  id: number;
-  hotkey: string;
-  uid: number | null;
-  /** The committed text (valid) or the field's bytes in hex (invalid). */
-  commitment: string;
-  image: string | null;
-  digest: string | null;
-  /** The commitment's block. */
-  block: number;
-  seenBlock: number;
-  seenAtMs: number;
-  status: SubmissionStatus;
-  reason: string | null;
-  score: number | null;
-  passed: boolean | null;
-  jobId: number | null;
-}
-
-/** One commitment as the scanner read it from the chain. */
-export type ScannedCommitment = {
-  hotkey: string;
-  block: number;
-} & ({ ok: true; image: string; digest: string } | { ok: false; raw: string; reason: string });
+// The records' types live with their tables; callers import them from here, with the store.
+export {
+  type CandidateResult,
+  candidateName,
+  type Job,
+  type JobCandidate,
+  type JobStatus,
+} from "./jobs.js";
+export type { KingHistoryEntry } from "./kings.js";
+export type { LeaderboardRow, SubmissionQuery } from "./leaderboard.js";
+export {
+  type ScannedCommitment,
+  SUBMISSION_STATUSES,
+  type Submission,
+  type SubmissionStatus,
+} from "./submissions.js";
+export type { WeightCommit, WeightCommitInput, WeightCommitUpdate } from "./weight-commits.js";
+export type { WeightSet } from "./weight-sets.js";
 
 export interface ScanResult {
   /** Submissions new in this scan, every status. */
@@ -48,43 +43,6 @@ export interface ScanResult {
   /** Queued submissions whose hotkey left the subnet. */
   dropped: Submission[];
   kingEvents: KingEvent[];
-}
-
-export type JobStatus = "pending" | "submitted" | "settled" | "failed";
-
-export interface JobCandidate {
-  submissionId: number;
-  name: string;
-  role: "challenger" | "king";
-  image: string;
-}
-
-export interface Job {
-  id: number;
-  status: JobStatus;
-  pod: string | null;
-  podJob: string | null;
-  seed: string;
-  seedBlock: number;
-  kingSubmission: number | null;
-  attempts: number;
-  createdAtMs: number;
-  updatedAtMs: number;
-  reason: string | null;
-  reportKey: string | null;
-  candidates: JobCandidate[];
-}
-
-/** One candidate's result from a settled report. */
-export interface CandidateResult {
-  submissionId: number;
-  passed: boolean;
-  score: number;
-  ttftMs: number | null;
-  tokensPerSec: number | null;
-  failureStage: string | null;
-  failure: string | null;
-  logsKey: string | null;
 }
 
 export interface Settlement {
@@ -100,145 +58,7 @@ export interface Settlement {
   atMs: number;
 }
 
-export interface LeaderboardRow {
-  submission: Submission;
-  /** Its latest settled result (a king's is its latest fresh run). */
-  result: {
-    jobId: number;
-    passed: boolean;
-    score: number;
-    ttftMs: number | null;
-    tokensPerSec: number | null;
-    failure: string | null;
-  } | null;
-}
-
-export interface SubmissionQuery {
-  hotkey?: string;
-  status?: SubmissionStatus;
-  order: "score" | "commit";
-  /** -1: no limit. */
-  limit: number;
-  offset: number;
-}
-
-export interface WeightSet {
-  slot: number;
-  status: "submitting" | "set" | "failed";
-  uids: number[];
-  weights: number[];
-  startedBlock: number;
-  attempts: number;
-  nextTryMs: number;
-  /** The block of the extrinsic: set_weights, or the timelocked commit. */
-  block: number | null;
-  outcome: string | null;
-  error: string | null;
-  /** Present when the slot's weights went as a timelocked commit: what became of it. */
-  commit?: WeightCommit;
-}
-
-/** A slot's drand-timelocked commit (commit-reveal v4), which the chain reveals itself. */
-export interface WeightCommit {
-  slot: number;
-  netuidIndex: number;
-  hotkey: string;
-  commitHash: string;
-  revealRound: number;
-  commitBlock: number;
-  commitEpoch: number;
-  revealEpoch: number;
-  firstRevealBlock: number;
-  lastRevealBlock: number;
-  status: "pending" | "revealed" | "expired" | "dropped" | "unconfirmed";
-  /** The block of the hotkey's TimelockedWeightsRevealed. */
-  revealBlock: number | null;
-  /** The chain is known not to have revealed it up to this block. */
-  checkedBlock: number;
-}
-
-export type WeightCommitInput = Omit<
-  WeightCommit,
-  "slot" | "status" | "revealBlock" | "checkedBlock"
->;
-
-export type WeightCommitUpdate =
-  | { status: "pending"; checkedBlock: number }
-  /** revealBlock null: revealed (the weights on chain are its), the block no longer known. */
-  | { status: "revealed"; revealBlock: number | null; checkedBlock: number }
-  | { status: "expired" | "dropped" | "unconfirmed"; checkedBlock: number };
-
-export interface KingHistoryEntry {
-  id: number;
-  atMs: number;
-  type: string;
-  submissionId: number;
-  hotkey: string;
-  uid: number;
-  score: number;
-  jobId: number | null;
-  detail: KingEvent;
-}
-
-// Admitted submissions count for "one per hotkey" and for copies; rejected and ignored ones do not.
-const ADMITTED = "status IN ('queued', 'evaluating', 'evaluated', 'failed', 'dropped')";
-
-type Row = Record<string, unknown>;
-
-const submissionOf = (r: Row): Submission => ({
-  id: r.id as number,
-  hotkey: r.hotkey as string,
-  uid: r.uid as number | null,
-  commitment: r.commitment as string,
-  image: r.image as string | null,
-  digest: r.digest as string | null,
-  block: r.block as number,
-  seenBlock: r.seen_block as number,
-  seenAtMs: r.seen_at_ms as number,
-  status: r.status as SubmissionStatus,
-  reason: r.reason as string | null,
-  score: r.score as number | null,
-  passed: r.passed === null ? null : r.passed === 1,
-  jobId: r.job_id as number | null,
-});
-
-const kingOf = (r: Row): King => ({
-  submissionId: String(r.submission_id),
-  hotkey: r.hotkey as string,
-  uid: r.uid as number,
-  digest: r.digest as string,
-  score: r.score as number,
-  crownedAtMs: r.crowned_at_ms as number,
-});
-
-const weightCommitOf = (r: Row): WeightCommit => ({
-  slot: r.slot as number,
-  netuidIndex: r.netuid_index as number,
-  hotkey: r.hotkey as string,
-  commitHash: r.commit_hash as string,
-  revealRound: r.reveal_round as number,
-  commitBlock: r.commit_block as number,
-  commitEpoch: r.commit_epoch as number,
-  revealEpoch: r.reveal_epoch as number,
-  firstRevealBlock: r.first_reveal_block as number,
-  lastRevealBlock: r.last_reveal_block as number,
-  status: r.status as WeightCommit["status"],
-  revealBlock: r.reveal_block as number | null,
-  checkedBlock: r.checked_block as number,
-});
-
-const weightSetOf = (r: Row): WeightSet => ({
-  slot: r.slot as number,
-  status: r.status as WeightSet["status"],
-  uids: JSON.parse(r.uids as string) as number[],
-  weights: JSON.parse(r.weights as string) as number[],
-  startedBlock: r.started_block as number,
-  attempts: r.attempts as number,
-  nextTryMs: r.next_try_ms as number,
-  block: r.block as number | null,
-  outcome: r.outcome as string | null,
-  error: r.error as string | null,
-});
+const LAST_SCAN_BLOCK = "last_scan_block";
 
 export class ValidatorStore {
   private constructor(readonly db: Db) {}
@@ -251,22 +71,9 @@ export class ValidatorStore {
     this.db.close();
   }
 
-  private meta(key: string): string | null {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as Row | undefined;
-    return row ? (row.value as string) : null;
-  }
-
-  private setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      )
-      .run(key, value);
-  }
-
   /** The last block the scanner registered (null before the first scan). */
   lastScanBlock(): number | null {
-    const v = this.meta("last_scan_block");
+    const v = readMeta(this.db, LAST_SCAN_BLOCK);
     return v === null ? null : Number(v);
   }
 
@@ -282,163 +89,42 @@ export class ValidatorStore {
     nowMs: number,
   ): ScanResult {
     return this.db.transaction((): ScanResult => {
-      const known = this.db.prepare(
-        "SELECT 1 FROM submissions WHERE hotkey = ? AND block = ? AND commitment = ?",
-      );
-      const insert = this.db.prepare(
-        `INSERT INTO submissions (hotkey, uid, commitment, image, digest, block, seen_block, seen_at_ms, status, reason)
-         VALUES (@hotkey, @uid, @commitment, @image, @digest, @block, @seen, @now, @status, @reason)`,
-      );
-      const seen = (
-        this.db.prepare(`SELECT hotkey, digest FROM submissions WHERE ${ADMITTED}`).all() as Row[]
-      ).map((r) => ({ hotkey: r.hotkey as string, digest: r.digest as string }));
-      const added: Submission[] = [];
-      // Commit order: block, then hotkey (the chain's own order within a block is not kept),
-      // compared by code unit so every validator orders the same whatever its locale.
-      const ordered = [...commitments].sort(
-        (a, b) => a.block - b.block || (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0),
-      );
-      for (const c of ordered) {
-        // A hotkey that is not on the subnet now cannot be paid: its commitment waits until it is.
-        const uid = uidOfHotkey.get(c.hotkey);
-        if (uid === undefined) continue;
-        const commitment = c.ok ? c.image : c.raw;
-        if (known.get(c.hotkey, c.block, commitment)) continue;
-        let status: SubmissionStatus = "queued";
-        let reason: string | null = null;
-        if (!c.ok) {
-          status = "rejected";
-          reason = `invalid commitment: ${c.reason}`;
-        } else {
-          const admission = admitSubmission(seen, c);
-          if (!admission.ok) {
-            status = admission.reason === "copy_of_digest" ? "rejected" : "ignored";
-            reason = admission.detail;
-          } else seen.push({ hotkey: c.hotkey, digest: c.digest });
-        }
-        const id = insert.run({
-          hotkey: c.hotkey,
-          uid,
-          commitment,
-          image: c.ok ? c.image : null,
-          digest: c.ok ? c.digest : null,
-          block: c.block,
-          seen: head,
-          now: nowMs,
-          status,
-          reason,
-        }).lastInsertRowid;
-        added.push(this.submission(Number(id)) as Submission);
-      }
-      const dropped: Submission[] = [];
-      for (const s of this.submissionsWithStatus("queued")) {
-        if (uidOfHotkey.has(s.hotkey)) continue;
-        this.setSubmissionStatus(
-          s.id,
-          "dropped",
-          "the hotkey left the subnet before its evaluation",
-        );
-        dropped.push({ ...s, status: "dropped" });
-      }
+      const added = submissions.addCommitments(this.db, head, commitments, uidOfHotkey, nowMs);
+      const dropped = submissions.dropDeparted(this.db, uidOfHotkey);
       const t = applyMetagraph(this.king(), uidOfHotkey);
-      this.writeKing(t.king, t.events, null, nowMs);
-      this.setMeta("last_scan_block", String(head));
+      kings.writeKing(this.db, t.king, t.events, null, nowMs);
+      writeMeta(this.db, LAST_SCAN_BLOCK, String(head));
       return { added, dropped, kingEvents: t.events };
     })();
   }
 
   submission(id: number): Submission | null {
-    const r = this.db.prepare("SELECT * FROM submissions WHERE id = ?").get(id) as Row | undefined;
-    return r ? submissionOf(r) : null;
+    return submissions.submission(this.db, id);
   }
 
   submissions(): Submission[] {
-    return (this.db.prepare("SELECT * FROM submissions ORDER BY block, id").all() as Row[]).map(
-      submissionOf,
-    );
+    return submissions.allSubmissions(this.db);
   }
 
   submissionsWithStatus(status: SubmissionStatus): Submission[] {
-    return (
-      this.db
-        .prepare("SELECT * FROM submissions WHERE status = ? ORDER BY block, id")
-        .all(status) as Row[]
-    ).map(submissionOf);
+    return submissions.submissionsWithStatus(this.db, status);
   }
 
   /** Queued submissions in commit order. */
   queue(limit = -1): Submission[] {
-    return (
-      this.db
-        .prepare("SELECT * FROM submissions WHERE status = 'queued' ORDER BY block, id LIMIT ?")
-        .all(limit) as Row[]
-    ).map(submissionOf);
+    return submissions.queue(this.db, limit);
   }
 
   queueDepth(): number {
-    return (
-      this.db.prepare("SELECT count(*) AS n FROM submissions WHERE status = 'queued'").get() as Row
-    ).n as number;
-  }
-
-  private setSubmissionStatus(id: number, status: SubmissionStatus, reason: string | null): void {
-    this.db
-      .prepare("UPDATE submissions SET status = ?, reason = ? WHERE id = ?")
-      .run(status, reason, id);
+    return submissions.queueDepth(this.db);
   }
 
   king(): King | null {
-    const r = this.db.prepare("SELECT * FROM king WHERE id = 1").get() as Row | undefined;
-    return r ? kingOf(r) : null;
+    return kings.readKing(this.db);
   }
 
-  private writeKing(king: King | null, events: KingEvent[], jobId: number | null, atMs: number) {
-    if (king === null) this.db.prepare("DELETE FROM king").run();
-    else
-      this.db
-        .prepare(
-          `INSERT INTO king (id, submission_id, hotkey, uid, digest, score, crowned_at_ms)
-           VALUES (1, @s, @hotkey, @uid, @digest, @score, @crowned)
-           ON CONFLICT (id) DO UPDATE SET submission_id = @s, hotkey = @hotkey, uid = @uid,
-             digest = @digest, score = @score, crowned_at_ms = @crowned`,
-        )
-        .run({
-          s: Number(king.submissionId),
-          hotkey: king.hotkey,
-          uid: king.uid,
-          digest: king.digest,
-          score: king.score,
-          crowned: king.crownedAtMs,
-        });
-    const history = this.db.prepare(
-      `INSERT INTO king_history (at_ms, type, submission_id, hotkey, uid, score, job_id, detail)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const e of events)
-      history.run(
-        atMs,
-        e.type === "dethroned" ? `dethroned:${e.reason}` : e.type,
-        Number(e.king.submissionId),
-        e.king.hotkey,
-        e.king.uid,
-        e.king.score,
-        jobId,
-        JSON.stringify(e),
-      );
-  }
-
-  kingHistory(): KingHistoryEntry[] {
-    return (this.db.prepare("SELECT * FROM king_history ORDER BY id").all() as Row[]).map((r) => ({
-      id: r.id as number,
-      atMs: r.at_ms as number,
-      type: r.type as string,
-      submissionId: r.submission_id as number,
-      hotkey: r.hotkey as string,
-      uid: r.uid as number,
-      score: r.score as number,
-      jobId: r.job_id as number | null,
-      detail: JSON.parse(r.detail as string) as KingEvent,
-    }));
+  kingHistory(): kings.KingHistoryEntry[] {
+    return kings.kingHistory(this.db);
   }
 
   /**
@@ -453,94 +139,37 @@ export class ValidatorStore {
     return this.db.transaction((): Job => {
       const king = this.king();
       const kingId = king ? Number(king.submissionId) : null;
-      const id = Number(
-        this.db
-          .prepare(
-            `INSERT INTO jobs (status, seed, seed_block, king_submission, created_at_ms, updated_at_ms)
-             VALUES ('pending', ?, ?, ?, ?, ?)`,
-          )
-          .run(seed.hash, seed.block, kingId, nowMs, nowMs).lastInsertRowid,
-      );
-      const add = this.db.prepare(
-        "INSERT INTO job_candidates (job_id, submission_id, name, role) VALUES (?, ?, ?, ?)",
-      );
+      const id = jobs.insertJob(this.db, seed, kingId, nowMs);
       for (const c of challengers) {
-        const changed = this.db
-          .prepare(
-            "UPDATE submissions SET status = 'evaluating', job_id = ? WHERE id = ? AND status = 'queued'",
-          )
-          .run(id, c.id).changes;
-        if (changed !== 1) throw new Error(`submission ${c.id} is not queued`);
-        add.run(id, c.id, candidateName(c.id), "challenger");
+        submissions.takeForJob(this.db, c.id, id);
+        jobs.addCandidate(this.db, id, c.id, "challenger");
       }
-      if (kingId !== null) add.run(id, kingId, candidateName(kingId), "king");
+      if (kingId !== null) jobs.addCandidate(this.db, id, kingId, "king");
       return this.job(id) as Job;
     })();
   }
 
   job(id: number): Job | null {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as Row | undefined;
-    if (!r) return null;
-    const candidates = (
-      this.db
-        .prepare(
-          `SELECT c.submission_id, c.name, c.role, s.image FROM job_candidates c
-           JOIN submissions s ON s.id = c.submission_id WHERE c.job_id = ? ORDER BY c.role DESC, s.block, s.id`,
-        )
-        .all(id) as Row[]
-    ).map((c) => ({
-      submissionId: c.submission_id as number,
-      name: c.name as string,
-      role: c.role as JobCandidate["role"],
-      image: c.image as string,
-    }));
-    return {
-      id,
-      status: r.status as JobStatus,
-      pod: r.pod as string | null,
-      podJob: r.pod_job as string | null,
-      seed: r.seed as string,
-      seedBlock: r.seed_block as number,
-      kingSubmission: r.king_submission as number | null,
-      attempts: r.attempts as number,
-      createdAtMs: r.created_at_ms as number,
-      updatedAtMs: r.updated_at_ms as number,
-      reason: r.reason as string | null,
-      reportKey: r.report_key as string | null,
-      candidates,
-    };
+    return jobs.job(this.db, id);
   }
 
   /** Jobs not finished yet (pending or on a pod), oldest first. */
   openJobs(): Job[] {
-    return (
-      this.db
-        .prepare("SELECT id FROM jobs WHERE status IN ('pending', 'submitted') ORDER BY id")
-        .all() as Row[]
-    ).map((r) => this.job(r.id as number) as Job);
+    return jobs.openJobs(this.db);
   }
 
   jobs(): Job[] {
-    return (this.db.prepare("SELECT id FROM jobs ORDER BY id").all() as Row[]).map(
-      (r) => this.job(r.id as number) as Job,
-    );
+    return jobs.allJobs(this.db);
   }
 
   /** The `n` newest jobs, newest first. */
   recentJobs(n: number): Job[] {
-    return (this.db.prepare("SELECT id FROM jobs ORDER BY id DESC LIMIT ?").all(n) as Row[]).map(
-      (r) => this.job(r.id as number) as Job,
-    );
+    return jobs.recentJobs(this.db, n);
   }
 
   /** The job is on `pod` as `podJob` (one attempt more). */
   markSubmitted(jobId: number, pod: string, podJob: string, nowMs: number): void {
-    this.db
-      .prepare(
-        `UPDATE jobs SET status = 'submitted', pod = ?, pod_job = ?, attempts = attempts + 1,
-           updated_at_ms = ? WHERE id = ? AND status = 'pending'`,
-      )
-      .run(pod, podJob, nowMs, jobId);
+    jobs.markSubmitted(this.db, jobId, pod, podJob, nowMs);
   }
 
   /**
@@ -556,26 +185,18 @@ export class ValidatorStore {
     countAttempt = false,
   ): Job {
     return this.db.transaction((): Job => {
-      if (countAttempt)
-        this.db.prepare("UPDATE jobs SET attempts = attempts + 1 WHERE id = ?").run(jobId);
+      if (countAttempt) jobs.countAttempt(this.db, jobId);
       const job = this.job(jobId);
       if (!job) throw new Error(`no job ${jobId}`);
       if (job.status !== "pending" && job.status !== "submitted")
         throw new Error(`job ${jobId} is ${job.status}`);
       if (job.attempts >= maxAttempts) {
         const why = `eval job ${jobId} failed ${job.attempts} times; last: ${reason}`;
-        this.db
-          .prepare("UPDATE jobs SET status = 'failed', reason = ?, updated_at_ms = ? WHERE id = ?")
-          .run(why, nowMs, jobId);
+        jobs.failJob(this.db, jobId, why, nowMs);
         for (const c of job.candidates)
-          if (c.role === "challenger") this.setSubmissionStatus(c.submissionId, "failed", why);
-      } else
-        this.db
-          .prepare(
-            `UPDATE jobs SET status = 'pending', pod = NULL, pod_job = NULL, reason = ?,
-               updated_at_ms = ? WHERE id = ?`,
-          )
-          .run(reason, nowMs, jobId);
+          if (c.role === "challenger")
+            submissions.setSubmissionStatus(this.db, c.submissionId, "failed", why);
+      } else jobs.unassignJob(this.db, jobId, reason, nowMs);
       return this.job(jobId) as Job;
     })();
   }
@@ -586,74 +207,27 @@ export class ValidatorStore {
       const job = this.job(s.jobId);
       if (!job) throw new Error(`no job ${s.jobId}`);
       if (job.status !== "submitted") throw new Error(`job ${s.jobId} is ${job.status}`);
-      const result = this.db.prepare(
-        `UPDATE job_candidates SET passed = @passed, score = @score, ttft_ms = @ttft,
-           tokens_per_sec = @tps, failure_stage = @stage, failure = @failure, logs_key = @logs
-         WHERE job_id = @job AND submission_id = @id`,
-      );
       const requeue = new Set(s.requeue);
       for (const r of s.results) {
-        result.run({
-          job: s.jobId,
-          id: r.submissionId,
-          passed: r.passed ? 1 : 0,
-          score: r.score,
-          ttft: r.ttftMs,
-          tps: r.tokensPerSec,
-          stage: r.failureStage,
-          failure: r.failure,
-          logs: r.logsKey,
-        });
+        jobs.recordResult(this.db, s.jobId, r);
         const role = job.candidates.find((c) => c.submissionId === r.submissionId)?.role;
         if (role !== "challenger") continue;
-        if (requeue.has(r.submissionId)) {
-          this.db
-            .prepare(
-              "UPDATE submissions SET status = 'queued', reason = ?, job_id = NULL WHERE id = ?",
-            )
-            .run(`the king changed while job ${s.jobId} ran: evaluated again`, r.submissionId);
-          continue;
-        }
-        this.db
-          .prepare(
-            "UPDATE submissions SET status = ?, reason = ?, score = ?, passed = ? WHERE id = ?",
-          )
-          .run(
-            r.passed ? "evaluated" : "failed",
-            r.failure,
-            r.score,
-            r.passed ? 1 : 0,
+        if (requeue.has(r.submissionId))
+          submissions.requeue(
+            this.db,
             r.submissionId,
+            `the king changed while job ${s.jobId} ran: evaluated again`,
           );
+        else submissions.recordEvaluation(this.db, r.submissionId, r);
       }
-      this.db
-        .prepare(
-          `UPDATE jobs SET status = 'settled', report_key = ?, report_status = ?, reason = NULL,
-             updated_at_ms = ? WHERE id = ?`,
-        )
-        .run(s.reportKey, s.reportStatus, s.atMs, s.jobId);
-      this.writeKing(s.king, s.kingEvents, s.jobId, s.atMs);
+      jobs.markSettled(this.db, s.jobId, { key: s.reportKey, status: s.reportStatus }, s.atMs);
+      kings.writeKing(this.db, s.king, s.kingEvents, s.jobId, s.atMs);
     })();
   }
 
   /** Per job and candidate: the results of settled jobs (the leaderboard's rows). */
   results(jobId: number): (CandidateResult & { name: string; role: string })[] {
-    return (
-      this.db
-        .prepare("SELECT * FROM job_candidates WHERE job_id = ? AND passed IS NOT NULL")
-        .all(jobId) as Row[]
-    ).map((r) => ({
-      submissionId: r.submission_id as number,
-      name: r.name as string,
-      role: r.role as string,
-      passed: r.passed === 1,
-      score: r.score as number,
-      ttftMs: r.ttft_ms as number | null,
-      tokensPerSec: r.tokens_per_sec as number | null,
-      failureStage: r.failure_stage as string | null,
-      failure: r.failure as string | null,
-      logsKey: r.logs_key as string | null,
-    }));
+    return jobs.results(this.db, jobId);
   }
 
   /** Every submission with its latest settled result (none: not evaluated), best score first. */
@@ -666,104 +240,29 @@ export class ValidatorStore {
    * score order (best first, unevaluated last) or commit order; `total` counts the filter's matches.
    */
   submissionPage(q: SubmissionQuery): { total: number; rows: LeaderboardRow[] } {
-    const where: string[] = [];
-    const params: Record<string, unknown> = { limit: q.limit, offset: q.offset };
-    if (q.hotkey !== undefined) {
-      where.push("s.hotkey = @hotkey");
-      params.hotkey = q.hotkey;
-    }
-    if (q.status !== undefined) {
-      where.push("s.status = @status");
-      params.status = q.status;
-    }
-    const filter = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    const order =
-      q.order === "score" ? "c.score IS NULL, c.score DESC, s.block, s.id" : "s.block, s.id";
-    const total = (
-      this.db.prepare(`SELECT count(*) AS n FROM submissions s ${filter}`).get(params) as Row
-    ).n as number;
-    const rows = (
-      this.db
-        .prepare(
-          `SELECT s.*, c.job_id AS result_job, c.ttft_ms, c.tokens_per_sec, c.score AS result_score,
-             c.passed AS result_passed, c.failure
-           FROM submissions s
-           LEFT JOIN job_candidates c ON c.rowid = (
-             SELECT c2.rowid FROM job_candidates c2 JOIN jobs j ON j.id = c2.job_id
-             WHERE c2.submission_id = s.id AND j.status = 'settled' AND c2.passed IS NOT NULL
-             ORDER BY c2.job_id DESC LIMIT 1)
-           ${filter}
-           ORDER BY ${order} LIMIT @limit OFFSET @offset`,
-        )
-        .all(params) as Row[]
-    ).map((r) => ({
-      submission: submissionOf(r),
-      result:
-        r.result_job === null
-          ? null
-          : {
-              jobId: r.result_job as number,
-              passed: r.result_passed === 1,
-              score: r.result_score as number,
-              ttftMs: r.ttft_ms as number | null,
-              tokensPerSec: r.tokens_per_sec as number | null,
-              failure: r.failure as string | null,
-            },
-    }));
-    return { total, rows };
-  }
-
-  /** The row with its timelocked commit, when it has one. */
-  private withCommit(r: Row): WeightSet {
-    const set = weightSetOf(r);
-    const commit = this.weightCommit(set.slot);
-    return commit ? { ...set, commit } : set;
+    return submissionPage(this.db, q);
   }
 
   weightSet(slot: number): WeightSet | null {
-    const r = this.db.prepare("SELECT * FROM weight_sets WHERE slot = ?").get(slot) as
-      | Row
-      | undefined;
-    return r ? this.withCommit(r) : null;
+    return sets.weightSet(this.db, slot);
   }
 
   weightSets(): WeightSet[] {
-    return (this.db.prepare("SELECT * FROM weight_sets ORDER BY slot").all() as Row[]).map((r) =>
-      this.withCommit(r),
-    );
+    return sets.weightSets(this.db);
   }
 
   weightCommit(slot: number): WeightCommit | null {
-    const r = this.db.prepare("SELECT * FROM weight_commits WHERE slot = ?").get(slot) as
-      | Row
-      | undefined;
-    return r ? weightCommitOf(r) : null;
+    return commits.weightCommit(this.db, slot);
   }
 
   /** Timelocked commits whose reveal is not settled yet, oldest first. */
   pendingWeightCommits(): WeightCommit[] {
-    return (
-      this.db
-        .prepare("SELECT * FROM weight_commits WHERE status = 'pending' ORDER BY slot")
-        .all() as Row[]
-    ).map(weightCommitOf);
+    return commits.pendingWeightCommits(this.db);
   }
 
   /** What the validator learned of a pending commit; a settled one is not changed again. */
   updateWeightCommit(slot: number, u: WeightCommitUpdate, nowMs: number): void {
-    this.db
-      .prepare(
-        `UPDATE weight_commits SET status = @status, reveal_block = @revealBlock,
-           checked_block = max(checked_block, @checkedBlock), updated_at_ms = @now
-         WHERE slot = @slot AND status = 'pending'`,
-      )
-      .run({
-        slot,
-        status: u.status,
-        revealBlock: u.status === "revealed" ? u.revealBlock : null,
-        checkedBlock: u.checkedBlock,
-        now: nowMs,
-      });
+    commits.updateWeightCommit(this.db, slot, u, nowMs);
   }
 
   /** The slot's attempt is about to go to the chain (recorded first, so a kill cannot repeat it blindly). */
@@ -774,22 +273,9 @@ export class ValidatorStore {
     nowMs: number,
   ): WeightSet {
     return this.db.transaction((): WeightSet => {
-      const prev = this.weightSet(slot);
-      if (prev?.status === "set") throw new Error(`weights of slot ${slot} are already set`);
-      this.db
-        .prepare(
-          `INSERT INTO weight_sets (slot, status, uids, weights, started_block, attempts, next_try_ms, updated_at_ms)
-           VALUES (@slot, 'submitting', @uids, @weights, @head, 1, 0, @now)
-           ON CONFLICT (slot) DO UPDATE SET status = 'submitting', uids = @uids, weights = @weights,
-             started_block = @head, attempts = attempts + 1, updated_at_ms = @now`,
-        )
-        .run({
-          slot,
-          uids: JSON.stringify(vector.uids),
-          weights: JSON.stringify(vector.weights),
-          head,
-          now: nowMs,
-        });
+      if (this.weightSet(slot)?.status === "set")
+        throw new Error(`weights of slot ${slot} are already set`);
+      sets.startAttempt(this.db, slot, vector, head, nowMs);
       return this.weightSet(slot) as WeightSet;
     })();
   }
@@ -804,32 +290,10 @@ export class ValidatorStore {
   ): void {
     if (r.ok)
       this.db.transaction(() => {
-        this.db
-          .prepare(
-            `UPDATE weight_sets SET status = 'set', block = ?, outcome = ?, error = NULL, updated_at_ms = ?
-             WHERE slot = ?`,
-          )
-          .run(r.block, r.outcome, nowMs, slot);
-        const c = r.commit;
-        if (c)
-          this.db
-            .prepare(
-              `INSERT INTO weight_commits (slot, netuid_index, hotkey, commit_hash, reveal_round,
-                 commit_block, commit_epoch, reveal_epoch, first_reveal_block, last_reveal_block,
-                 status, reveal_block, checked_block, updated_at_ms)
-               VALUES (@slot, @netuidIndex, @hotkey, @commitHash, @revealRound, @commitBlock,
-                 @commitEpoch, @revealEpoch, @firstRevealBlock, @lastRevealBlock, 'pending', NULL,
-                 @commitBlock, @now)`,
-            )
-            .run({ slot, ...c, now: nowMs });
+        sets.markSet(this.db, slot, r.block, r.outcome, nowMs);
+        if (r.commit) commits.insertWeightCommit(this.db, slot, r.commit, nowMs);
       })();
-    else
-      this.db
-        .prepare(
-          `UPDATE weight_sets SET status = 'failed', error = ?, next_try_ms = ?, updated_at_ms = ?
-           WHERE slot = ?`,
-        )
-        .run(r.error, r.nextTryMs, nowMs, slot);
+    else sets.markFailed(this.db, slot, r.error, r.nextTryMs, nowMs);
   }
 
   /**
@@ -841,39 +305,30 @@ export class ValidatorStore {
     lastSet: WeightSet | null;
     lastCommit: WeightCommit | null;
   } {
-    const newest = (where: string) => {
-      const r = this.db
-        .prepare(
-          `SELECT w.* FROM weight_sets w LEFT JOIN weight_commits c ON c.slot = w.slot ${where}
-           ORDER BY w.slot DESC LIMIT 1`,
-        )
-        .get() as Row | undefined;
-      return r ? this.withCommit(r) : null;
-    };
-    const commit = this.db
-      .prepare("SELECT * FROM weight_commits ORDER BY slot DESC LIMIT 1")
-      .get() as Row | undefined;
-    return {
-      lastAttempt: newest(""),
-      lastSet: newest("WHERE w.status = 'set' AND (c.slot IS NULL OR c.status = 'revealed')"),
-      lastCommit: commit ? weightCommitOf(commit) : null,
-    };
+    return { ...sets.latestAttempts(this.db), lastCommit: commits.latestWeightCommit(this.db) };
   }
 
   /** The block weights last went on chain (set_weights, or a commit's reveal); null: never. */
   lastWeightsBlock(): number | null {
-    const r = this.db
-      .prepare(
-        `SELECT max(CASE WHEN c.slot IS NULL THEN w.block ELSE c.reveal_block END) AS b
-         FROM weight_sets w LEFT JOIN weight_commits c ON c.slot = w.slot
-         WHERE w.status = 'set'`,
-      )
-      .get() as Row;
-    return (r.b as number | null) ?? null;
+    return sets.lastWeightsBlock(this.db);
   }
 }
 
-/** A submission's server name in pod jobs and reports. */
-export function candidateName(submissionId: number): string {
-  return `s${submissionId}`;
-}
+/**
+ * The store as a reader sees it: the read methods the web (and any other read-only consumer) may
+ * call, and no `db`. The web takes this type, so a write from it does not compile.
+ */
+export type ReadonlyStore = Pick<
+  ValidatorStore,
+  | "lastScanBlock"
+  | "submission"
+  | "queue"
+  | "queueDepth"
+  | "king"
+  | "kingHistory"
+  | "job"
+  | "openJobs"
+  | "recentJobs"
+  | "submissionPage"
+  | "latestWeightSets"
+>;
