@@ -6,9 +6,9 @@ import { z } from "zod";
 import { type KingRules, margin, marginZeroAtMs } from "../score/margin.js";
 import {
   type LeaderboardRow,
+  type ReadonlyStore,
   SUBMISSION_STATUSES,
   type Submission,
-  type ValidatorStore,
 } from "../store/store.js";
 
 export const SubmissionsQuerySchema = z.strictObject({
@@ -105,7 +105,7 @@ export interface StateView {
 }
 
 export function stateView(
-  store: ValidatorStore,
+  store: ReadonlyStore,
   o: { arena: string; rules: KingRules; nowMs: number },
 ): StateView {
   const king = store.king();
@@ -174,7 +174,7 @@ export interface SubmissionsPage {
   submissions: SubmissionView[];
 }
 
-export function submissionsPage(store: ValidatorStore, q: SubmissionsQuery): SubmissionsPage {
+export function submissionsPage(store: ReadonlyStore, q: SubmissionsQuery): SubmissionsPage {
   const { total, rows } = store.submissionPage({
     hotkey: q.hotkey,
     status: q.status,
@@ -202,7 +202,7 @@ export interface HistoryEntryView {
   evalId: number | null;
 }
 
-export function historyView(store: ValidatorStore): HistoryEntryView[] {
+export function historyView(store: ReadonlyStore): HistoryEntryView[] {
   return store.kingHistory().map((h) => ({
     at: iso(h.atMs),
     type: h.type,

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { gzip } from "node:zlib";
 import { EvalReportSchema } from "../eval/report.js";
 import type { ArtifactStore } from "../store/artifacts/types.js";
-import type { Job, ValidatorStore } from "../store/store.js";
+import type { Job, ReadonlyStore } from "../store/store.js";
 import { type EvalView, type ReportView, reportView } from "./eval-view.js";
 
 const CACHED = 16;
@@ -29,7 +29,7 @@ export class EvalReader {
   readonly gzipStats = { hits: 0, compressions: 0 };
 
   constructor(
-    private readonly store: ValidatorStore,
+    private readonly store: ReadonlyStore,
     private readonly artifacts: ArtifactStore,
   ) {}
 

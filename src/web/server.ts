@@ -15,7 +15,7 @@ import {
 import { HttpError, send } from "../contract/http-toolkit.js";
 import type { KingRules } from "../score/margin.js";
 import type { ArtifactStore } from "../store/artifacts/types.js";
-import type { ValidatorStore } from "../store/store.js";
+import type { ReadonlyStore } from "../store/store.js";
 import { historyView, SubmissionsQuerySchema, stateView, submissionsPage } from "./api.js";
 import { APP_JS, STYLE_CSS } from "./assets.js";
 import { EvalReader } from "./evals.js";
@@ -30,7 +30,7 @@ import {
 import { redactor } from "./redact.js";
 
 export interface WebOptions {
-  store: ValidatorStore;
+  store: ReadonlyStore;
   artifacts: ArtifactStore;
   /** Prometheus metrics served at /metrics (absent: 404). */
   registry?: Registry;
