@@ -305,6 +305,22 @@ function snapshot(i: Live): DoubleInstance {
   return { ...rest, tags: [...i.tags], env: { ...i.env }, autoDelete: { ...i.autoDelete } };
 }
 
+/** The auto-delete thresholds of a create or an update (checked by the schema but for the amount). */
+function autoDeleteOf(raw: unknown): DoubleInstance["autoDelete"] {
+  const auto = (raw ?? {}) as { date_threshold?: string; spend_threshold?: string };
+  const dollars = auto.spend_threshold === undefined ? null : Number(auto.spend_threshold);
+  if (dollars !== null && !(Number.isFinite(dollars) && dollars >= 0))
+    throw new HttpError(
+      400,
+      "bad_request",
+      `auto_delete.spend_threshold "${auto.spend_threshold}" is not an amount in dollars`,
+    );
+  return {
+    atMs: auto.date_threshold === undefined ? null : Date.parse(auto.date_threshold),
+    spendCents: dollars === null ? null : Math.round(dollars * 100),
+  };
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -500,14 +516,7 @@ export async function startShadeformDouble(
         "no_capacity",
         `${typeName} on ${cloud} in ${region} is not available right now (no capacity)`,
       );
-    const auto = (body.auto_delete ?? {}) as { date_threshold?: string; spend_threshold?: string };
-    const spendLimit = auto.spend_threshold === undefined ? null : Number(auto.spend_threshold);
-    if (spendLimit !== null && !(Number.isFinite(spendLimit) && spendLimit >= 0))
-      throw new HttpError(
-        400,
-        "bad_request",
-        `auto_delete.spend_threshold "${auto.spend_threshold}" is not an amount in dollars`,
-      );
+    const autoDelete = autoDeleteOf(body.auto_delete);
     const id = randomUUID();
     const i: Live = {
       id,
@@ -525,10 +534,7 @@ export async function startShadeformDouble(
           e.value,
         ]),
       ),
-      autoDelete: {
-        atMs: auto.date_threshold === undefined ? null : Date.parse(auto.date_threshold),
-        spendCents: spendLimit === null ? null : Math.round(spendLimit * 100),
-      },
+      autoDelete,
       createdAtMs: clock(),
       activeAtMs: null,
       deletedAtMs: null,
@@ -560,15 +566,10 @@ export async function startShadeformDouble(
   const update = (i: Live, body: Json) => {
     if (typeof body.name === "string") i.name = body.name;
     if (Array.isArray(body.tags)) i.tags = body.tags as string[];
-    const auto = body.auto_delete as { date_threshold?: string; spend_threshold?: string } | null;
-    if (auto !== undefined)
-      i.autoDelete = {
-        atMs: auto?.date_threshold ? Date.parse(auto.date_threshold) : null,
-        spendCents: auto?.spend_threshold ? Math.round(Number(auto.spend_threshold) * 100) : null,
-      };
+    if (body.auto_delete !== undefined) i.autoDelete = autoDeleteOf(body.auto_delete);
   };
 
-  /** The answer to a checked request: status and body (undefined: empty 200). */
+  /** The body of the answer to a checked request (undefined: an empty 200). */
   const handle = (route: Route, params: string[], query: URLSearchParams, body: unknown) => {
     const id = params[0] as string;
     switch (route.op) {

@@ -77,6 +77,25 @@ describe("the Shadeform double's request checks", () => {
     });
   });
 
+  it("updates an instance's name, tags and auto-delete, checked like a create", async () => {
+    const { body } = await call("POST", "/instances/create", { body: valid });
+    const path = `/instances/${body.id}/update`;
+    const upd = { name: "renamed", tags: ["t2"], auto_delete: { spend_threshold: "1.50" } };
+    expect((await call("POST", path, { body: upd })).status).toBe(200);
+    expect(d.instances().find((i) => i.id === body.id)).toMatchObject({
+      name: "renamed",
+      tags: ["t2"],
+      autoDelete: { atMs: null, spendCents: 150 },
+    });
+    expect((await call("POST", path, { body: { status: "active" } })).body.message).toBe(
+      'body: unknown field "status"',
+    );
+    expect(
+      (await call("POST", path, { body: { auto_delete: { spend_threshold: "lots" } } })).body
+        .message,
+    ).toBe('auto_delete.spend_threshold "lots" is not an amount in dollars');
+  });
+
   it("refuses a missing required field, an unknown one and a wrong type, naming each", async () => {
     const { region: _region, ...noRegion } = valid;
     const cases: [object, string][] = [
