@@ -45,6 +45,14 @@ describe("cacheon CLI", () => {
     [["validator", "run", "--wallet-name", "v", "--netuid", "1"], /required option '--pod <url>'/],
     [[...VALIDATOR, "--pod", "not a url"], /--pod|URL/],
     [
+      [...VALIDATOR, "--pod", "http://10.0.0.2:8750"],
+      /^cacheon: --pod http:\/\/10\.0\.0\.2:8750: plain http to another host sends the token in the clear/,
+    ],
+    [
+      [...VALIDATOR, "--pod", "https://10.0.0.2:8750"],
+      /^cacheon: --pod https:\/\/10\.0\.0\.2:8750: an https pod needs its certificate's fingerprint/,
+    ],
+    [
       [...VALIDATOR, "--pod", "http://127.0.0.1:1", "--http", "x:y"],
       /--http "x:y" must be \[HOST:\]PORT/,
     ],

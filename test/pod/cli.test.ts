@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { cliEntry } from "../../src/entry.js";
+import { makePodCredentials } from "../../src/pod/tls.js";
 import { closedPort } from "../helpers/ports.js";
 import { TOKEN } from "./pod-process.js";
 
@@ -15,6 +16,13 @@ const goodToken = join(dir, "good.token");
 writeFileSync(goodToken, `${TOKEN}\n`);
 const badImages = join(dir, "bad-images.json");
 writeFileSync(badImages, JSON.stringify({ "sha256:XY": { kind: "reference", profile: "fast" } }));
+const [tlsA, tlsB] = await Promise.all([makePodCredentials(), makePodCredentials()]);
+const certA = join(dir, "a.crt");
+writeFileSync(certA, tlsA.certPem);
+const keyA = join(dir, "a.key");
+writeFileSync(keyA, tlsA.keyPem);
+const keyB = join(dir, "b.key");
+writeFileSync(keyB, tlsB.keyPem);
 
 function podServe(args: string[], env: Record<string, string> = {}) {
   const { CACHEON_POD_TOKEN: _, DOCKER_HOST: __, ...base } = process.env;
@@ -61,6 +69,41 @@ describe("cacheon pod serve: bad options", () => {
       ["--token-file", goodToken, "--port", "70000"],
       {},
       /^cacheon: --port must be an integer from 0 to 65535/,
+    ],
+    [
+      ["--token-file", goodToken, "--tls-cert", certA],
+      {},
+      /^cacheon: --tls-cert and --tls-key go together$/,
+    ],
+    [
+      ["--token-file", goodToken, "--tls-cert", join(dir, "none.crt"), "--tls-key", keyA],
+      {},
+      /^cacheon: cannot read --tls-cert .*none\.crt: no such file$/,
+    ],
+    [
+      ["--token-file", goodToken, "--tls-cert", certA, "--tls-key", keyB],
+      {},
+      /^cacheon: --tls-cert .*a\.crt and --tls-key .*b\.key: the private key is not the certificate's$/,
+    ],
+    [
+      ["--token-file", goodToken, "--tls-cert", certA, "--tls-key", keyA, "--insecure-http"],
+      {},
+      /^cacheon: choose one of a certificate and --insecure-http$/,
+    ],
+    [
+      ["--token-file", goodToken, "--self-signed", "--insecure-http"],
+      {},
+      /^cacheon: choose one of --self-signed and --insecure-http$/,
+    ],
+    [
+      ["--token-file", goodToken],
+      { CACHEON_POD_TLS_KEY: tlsA.keyPem },
+      /^cacheon: set both CACHEON_POD_TLS_KEY and CACHEON_POD_TLS_CERT \(PEM text\), or neither$/,
+    ],
+    [
+      ["--token-file", goodToken],
+      { CACHEON_POD_TLS_KEY: tlsA.keyPem, CACHEON_POD_TLS_CERT: "junk" },
+      /^cacheon: \$CACHEON_POD_TLS_CERT and \$CACHEON_POD_TLS_KEY: the certificate is not a PEM X\.509 certificate$/,
     ],
   ] as [string[], Record<string, string>, RegExp][])("%j %j", async (args, env, want) => {
     const r = await podServe(args, env);
