@@ -3,7 +3,6 @@
 // demo's miners and baseline, the tests' server and a miner's template; it is not a real LLM.
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { z } from "zod";
 import { hostPort } from "../contract/host.js";
 import {
   answerClientErrors,
@@ -26,6 +25,7 @@ import {
   requestedMaxTokens,
 } from "../contract/schemas.js";
 import { loadVocabulary } from "../contract/tokenizer.js";
+import type { EngineBehaviour } from "./behaviour.js";
 import {
   DEFAULT_MAX_TOKENS,
   DEFAULT_SERVED_MODEL_NAME,
@@ -36,18 +36,26 @@ import {
 import { Engine, type EngineJob, type EngineStats } from "./engine.js";
 import { Fragments } from "./format.js";
 import { type EmittedToken, Generation, type GenerationParams } from "./generation.js";
-import { createModel, type SyntheticModel, TOP_K, type Variant } from "./model.js";
+import { createModel, type SyntheticModel, TOP_K } from "./model.js";
 import { resolveProfile, type SpeedProfile } from "./profile.js";
 import { PromptEncoder, renderChatPrompt } from "./prompt.js";
+import { checkModel, invalidBody } from "./request-error.js";
+import { DEFAULT_PREFILL_TIE_FLIPS, TeacherRoutes } from "./teacher.js";
+import { behaviourOf, modelOf, type ServerVariant } from "./variants.js";
 
 export interface ReferenceServerOptions {
   host?: string;
   port?: number;
   /** A speed profile, or a profile name / JSON file path. */
   profile: SpeedProfile | string;
-  variant?: Variant;
+  /** The model's or the engine's variant (variants.ts). Default none. */
+  variant?: ServerVariant;
   /** Model seed (servers that must agree use the same one). Default 0. */
   seed?: number;
+  /** Moves an engine variant's choices (which requests fork, where it misbehaves). Default 0. */
+  variantSeed?: number;
+  /** Share of near-ties at which prompt_logprobs (a prefill) ranks the runner-up first. */
+  prefillTieFlips?: number;
   /** Directory with tokenizer.json; default: the packaged Qwen vocabulary. */
   modelDir?: string;
   servedModelName?: string;
@@ -71,13 +79,16 @@ interface Timing {
 export async function startReferenceServer(opts: ReferenceServerOptions): Promise<ReferenceServer> {
   const profile = typeof opts.profile === "string" ? resolveProfile(opts.profile) : opts.profile;
   const vocab = loadVocabulary(opts.modelDir);
-  const model = createModel({ vocab, variant: opts.variant ?? "none", seed: opts.seed ?? 0 });
+  const variant = opts.variant ?? "none";
+  const model = createModel({ vocab, ...modelOf(variant, opts.seed ?? 0) });
   const engine = new Engine(profile);
   const report = stderrReporter("reference server");
   const app = new ReferenceApp(model, engine, {
     servedModelName: opts.servedModelName ?? DEFAULT_SERVED_MODEL_NAME,
     recordTimings: opts.recordTimings ?? false,
     report,
+    behaviour: behaviourOf(variant, model, opts.variantSeed ?? 0),
+    prefillTieFlips: opts.prefillTieFlips ?? DEFAULT_PREFILL_TIE_FLIPS,
   });
   const server = createServer({ noDelay: true, keepAlive: true }, lastResort(app.handle, report));
   answerClientErrors(server, report);
@@ -107,6 +118,7 @@ class ReferenceApp {
   private readonly idPrefix = `chatcmpl-${randomBytes(6).toString("hex")}-`;
   private nextId = 0;
   private readonly timings: Map<string, Timing> | null;
+  private readonly teacher: TeacherRoutes;
 
   constructor(
     private readonly model: SyntheticModel,
@@ -115,10 +127,13 @@ class ReferenceApp {
       servedModelName: string;
       recordTimings: boolean;
       report: ServerErrorReporter;
+      behaviour: EngineBehaviour | null;
+      prefillTieFlips: number;
     },
   ) {
     this.fragments = new Fragments(model.vocab);
     this.encoder = new PromptEncoder(model.vocab);
+    this.teacher = new TeacherRoutes(model, engine, this.encoder, opts);
     this.modelJson = JSON.stringify(opts.servedModelName);
     this.timings = opts.recordTimings ? new Map() : null;
   }
@@ -135,6 +150,11 @@ class ReferenceApp {
       if (path === "/v1/chat/completions") {
         if (req.method !== "POST") throw new HttpError(405, "use POST for /v1/chat/completions");
         this.chat(req, res).catch((err: unknown) => this.fail(req, res, err));
+        return;
+      }
+      if (path === "/tokenize" || path === "/v1/completions") {
+        if (req.method !== "POST") throw new HttpError(405, `use POST for ${path}`);
+        this.teach(path, req, res).catch((err: unknown) => this.fail(req, res, err));
         return;
       }
       if (req.method !== "GET" && req.method !== "HEAD")
@@ -193,10 +213,17 @@ class ReferenceApp {
     this.complete(parseRequest(parseJsonBody(body), this.opts.servedModelName), res, receivedNs);
   }
 
+  /** The teacher's routes (teacher.ts). */
+  private async teach(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = parseJsonBody(await readBody(req, MAX_BODY_BYTES));
+    if (path === "/tokenize") sendJson(res, 200, this.teacher.tokenize(json));
+    else this.teacher.complete(json, res, (err) => this.fail(req, res, err));
+  }
+
   private complete(req: ChatCompletionRequest, res: ServerResponse, receivedNs: bigint): void {
     const promptIds = this.encoder.encode(renderChatPrompt(req.messages));
     const params = generationParams(req, promptIds.length);
-    const gen = new Generation(this.model, promptIds, params);
+    const gen = new Generation(this.model, promptIds, params, this.opts.behaviour);
     const id = `${this.idPrefix}${(this.nextId++).toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
     const logprobs = req.logprobs === true;
@@ -348,22 +375,9 @@ class ReferenceApp {
 /** Checks a chat-completion body; throws HttpError (400/404) naming the problem. */
 function parseRequest(json: unknown, servedModelName: string): ChatCompletionRequest {
   const parsed = ChatCompletionRequestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue && issue.path.length > 0 ? issue.path.join(".") : null;
-    const message = issue
-      ? `${param ?? "body"}: ${issue.message}`
-      : z.prettifyError(parsed.error).split("\n")[0];
-    throw new HttpError(400, message ?? "invalid request", param ? { fields: { param } } : {});
-  }
+  if (!parsed.success) throw invalidBody(parsed.error);
   const req = parsed.data;
-  if (req.model !== servedModelName) {
-    throw new HttpError(
-      404,
-      `The model \`${req.model}\` does not exist (this server serves ${servedModelName}).`,
-      { fields: { param: "model", code: "model_not_found" } },
-    );
-  }
+  checkModel(req.model, servedModelName);
   if (req.n !== undefined && req.n !== null && req.n > 1)
     throw new HttpError(400, "n > 1 is not supported", { fields: { param: "n" } });
   if (req.top_logprobs !== undefined && req.top_logprobs !== null && req.top_logprobs > 0) {
