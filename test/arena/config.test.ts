@@ -58,9 +58,9 @@ describe("arena presets", () => {
     );
     expect(a.gate).toEqual({
       tieGap: 0.1,
-      maxTokenLogprobError: 0.5,
-      maxMeanLogprobError: 0.05,
-      minMatchedFraction: 0.9,
+      logprobs: { tolerance: 0.2, maxOffShare: 0.05, maxError: 1, maxMean: 0.1 },
+      teacher: { maxRank: 10, hardFloor: -13, softFloor: -8, softCount: 5, eosRatio: 10 },
+      control: { notFineShare: 0.01, nllExcess: 0.01, minTokens: 200 },
     });
     expect(a.king).toEqual({ marginM0: 0.01, decayMs: 7 * 24 * 3600 * 1000, burnUid: 0 });
     expect(a.startupTimeoutMs).toBeGreaterThanOrEqual(10 * 60_000);
@@ -98,6 +98,13 @@ describe("arena presets", () => {
     expect(local.workload.gate).toMatchObject({ requests: 8, concurrency: 8, maxTokens: 32 });
     expect(promptsPerServer(local)).toBe(4 + 8 + 3 * (12 + 96));
     expect(promptsPerServer(local)).toBeLessThan(promptsPerServer(v1));
+  });
+
+  it("a file's gate block sets only what it changes; the rest are V1's thresholds", () => {
+    const a = loadArena(file({ extends: "v1", gate: { teacher: { maxRank: 20 }, tieGap: 0.05 } }));
+    expect(a.gate.teacher).toEqual({ ...loadArena("v1").gate.teacher, maxRank: 20 });
+    expect(a.gate.tieGap).toBe(0.05);
+    expect(a.gate.control).toEqual(loadArena("v1").gate.control);
   });
 
   it("each load returns a fresh copy: changing one arena changes no other", () => {
@@ -263,13 +270,28 @@ describe("arena errors", () => {
           },
         ],
       },
-      gate: { minMatchedFraction: 1.5 },
+      gate: { teacher: { maxRank: 0 } },
       king: { burnUid: -1 },
     });
     expect(m).toMatch(/^arena file .* \(extends v1\) is invalid: /);
     expect(m).toContain("workload.phases.1.requests:");
-    expect(m).toContain("gate.minMatchedFraction:");
+    expect(m).toContain("gate.teacher.maxRank:");
     expect(m).toContain("king.burnUid:");
+  });
+
+  it("refuses gate thresholds that contradict each other, and the removed matched-fraction rule", () => {
+    expect(errorOf({ extends: "v1", gate: { teacher: { softFloor: -14 } } })).toContain(
+      "gate.teacher.softFloor: must be at least hardFloor (-13)",
+    );
+    expect(errorOf({ extends: "v1", gate: { teacher: { eosRatio: 1.1 } } })).toContain(
+      "gate.teacher.eosRatio: must exceed e^tieGap (1.1052): a near-tie with the end of sequence would fail",
+    );
+    expect(errorOf({ extends: "v1", gate: { logprobs: { tolerance: 2 } } })).toContain(
+      "gate.logprobs.tolerance: must be at most maxError (1)",
+    );
+    expect(errorOf({ extends: "v1", gate: { minMatchedFraction: 0.9 } })).toContain(
+      'gate: Unrecognized key: "minMatchedFraction"',
+    );
   });
 
   it.each([
