@@ -99,7 +99,13 @@ export const ArenaWorkloadSchema = z
   .strictObject({
     warmup: WarmupSchema,
     gate: GatePassSchema,
-    phases: z.array(PhaseSchema).min(2).max(32),
+    /** Timed phases ask for what token identity needs (`logprobs: true`, one entry per token)
+     *  and no top lists unless set: a list is work the server does while timed, and the gate's
+     *  rules get theirs in the gate pass or from the teacher (issue 16). */
+    phases: z
+      .array(PhaseSchema.extend({ topLogprobs: PhaseSchema.shape.topLogprobs.unwrap().default(0) }))
+      .min(2)
+      .max(32),
     trials: WorkloadSchema.shape.trials,
     /** The low-concurrency latency phase: its median TTFT is the score's TTFT. */
     ttftPhase: z.string(),

@@ -43,9 +43,6 @@ const V1: ArenaInput = {
         requests: 512,
         maxTokens: 256,
         fixedLength: true,
-        // Three alternatives per token are enough for the tie rule here (the gate pass asks for
-        // five) and keep a v1 report near 40 MB per server instead of 90.
-        topLogprobs: 3,
         requestDeadlineMs: 180_000,
         idleTimeoutMs: 60_000,
         timeLimitMs: 600_000,
@@ -97,7 +94,6 @@ const LOCAL: ArenaInput = {
         requests: 96,
         maxTokens: 32,
         fixedLength: true,
-        topLogprobs: 3,
         prompts: { source: "builtin", lengths: ["short", "medium"] },
         requestDeadlineMs: 30_000,
         timeLimitMs: 60_000,
