@@ -2,11 +2,12 @@
 // values: what the pod and the validator need to work and to stay contained.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { makePodCredentials } from "../../src/pod/tls.js";
 import { artifactStoreFromEnv } from "../../src/store/artifacts/index.js";
 import { closedPort } from "../helpers/ports.js";
 import {
@@ -145,13 +146,15 @@ describe("docker-compose.gpu.yml (the GPU pod)", () => {
   it("checks health on the port it serves, without the token", () => {
     const test = pod.healthcheck?.test ?? [];
     expect(test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
-    expect(test[3]).toContain(`http://127.0.0.1:${flag(pod.command, "--port")}/health`);
+    expect(test[3]).toContain(`https://127.0.0.1:${flag(pod.command, "--port")}/health`);
   });
 
   it("has a healthcheck that passes on a 200 only, a refused connection included", async () => {
     const script = pod.healthcheck?.test[3] ?? "";
     let status = 200;
-    const server = createServer((req, res) => {
+    // The pod serves HTTPS with a certificate of its own making (pod/tls.ts), as here.
+    const { keyPem, certPem } = await makePodCredentials();
+    const server = createHttpsServer({ key: keyPem, cert: certPem }, (req, res) => {
       res.writeHead(req.url === "/health" ? status : 404).end('{"ok":true,"busy":false}');
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
