@@ -46,6 +46,16 @@ export function evalProgress(quiet: boolean): (e: EvalProgress) => void {
           `${e.server} ${e.slot}: ${e.ok} ok, ${e.failed} failed in ${(e.wallMs / 1000).toFixed(1)} s`,
         );
         break;
+      case "teacher-start":
+        line(`teacher: scoring ${e.requests} forked requests and their stock controls`);
+        break;
+      case "teacher-end":
+        line(
+          e.failure
+            ? `teacher: FAILED: ${e.failure.message}`
+            : `teacher: ${e.requests} forked requests scored in ${(e.wallMs / 1000).toFixed(1)} s`,
+        );
+        break;
       case "server-end":
         stopBar();
         line(

@@ -6,6 +6,7 @@ import { type Arena, ArenaError, loadArena } from "../arena/index.js";
 import { normalizeSeed } from "../arena/pool.js";
 import { resolveNetwork } from "../chain/networks.js";
 import { parseImageRef } from "../contract/image-ref.js";
+import { RESERVED_SERVER_NAMES } from "../eval/server.js";
 import type { NamedServer } from "../eval/session.js";
 import { checkToken, TOKEN_ENV } from "../pod/auth.js";
 import { SERVER_NAME } from "../pod/schema.js";

@@ -1,5 +1,6 @@
 // Judging a candidate against the reference with the gate (src/gate): request by request as the
-// session runs (so a wrong answer ends the candidate early), and the gate's overall verdict.
+// session runs (so a wrong answer ends the candidate early; a forked request awaits the teacher),
+// the teacher's final verdicts, and the gate's overall verdict.
 import type { Arena } from "../arena/index.js";
 import {
   compareRequest,
@@ -7,7 +8,9 @@ import {
   type GateResult,
   gateVerdict,
   type RequestVerdict,
+  type TeacherInput,
 } from "../gate/index.js";
+import { judge } from "../gate/teacher.js";
 import type { Phase } from "../harness/workload.js";
 import { type PlannedSlot, requestKey } from "./plan.js";
 import type { CandidateRun, ServerFailure } from "./report.js";
@@ -17,7 +20,7 @@ export type Answer = GateOutput | { failure: string };
 /** Called after each slot; returns why the server fails, or null to go on. */
 export type Judge = (slot: PlannedSlot, answers: Map<string, Answer>) => ServerFailure | null;
 
-/** The gate's comparison of one request, under the phase it was sent in. */
+/** The gate's comparison of one request, under the phase it was sent in (before the teacher). */
 export function verdictFor(
   arena: Arena,
   phase: Phase,
@@ -58,13 +61,28 @@ export function candidateJudge(arena: Arena, reference: ReadonlyMap<string, Answ
   return { verdicts, judge };
 }
 
-/** The gate section of a candidate's report: the verdict, forced to fail when the run failed. */
+/** The final verdicts: each forked request judged with the teacher's input for it (by id); one
+ *  without input stays forked. */
+export function teacherVerdicts(
+  arena: Arena,
+  verdicts: readonly RequestVerdict[],
+  inputs: ReadonlyMap<string, TeacherInput>,
+): RequestVerdict[] {
+  return verdicts.map((v) => judge(v, inputs.get(v.id), arena.gate));
+}
+
+/**
+ * The gate section of a candidate's report: the verdict, forced to fail when the run failed.
+ * `final`: the teacher has judged every forked request it was going to, so one still forked fails
+ * (nothing goes unchecked); false for a run that failed or a teacher pass that did.
+ */
 export function gateSection(
   verdicts: readonly RequestVerdict[],
   arena: Arena,
   failure: ServerFailure | null,
+  final: boolean,
 ): CandidateRun["gate"] {
-  const g: GateResult = gateVerdict(verdicts, arena.gate);
+  const g: GateResult = gateVerdict(verdicts, arena.gate, { final });
   if (!failure) return { ...g };
   // A gate failure's message already is the decisive reason (the gate pass, or one request); the
   // verdict over everything run so far would repeat it with other numbers.

@@ -1,6 +1,9 @@
 // The EvalReport: everything one session measured and decided, schema-versioned. It carries the
 // arena, the seed, every request record and every answer of every server, so `cacheon report
 // rescore` can recompute each gate verdict and score offline and check them against the stored ones.
+// v2 (issue 16): forked requests carry the teacher's evidence in their gate verdicts, the gate
+// result the candidate's teacher aggregates against the stock control's, and the session the
+// teacher pass (its outcome and timing).
 import { z } from "zod";
 import { ArenaSchema } from "../arena/index.js";
 import { GateResultSchema } from "../gate/schema.js";
@@ -8,10 +11,13 @@ import { PhaseStatsSchema, RequestRecordSchema } from "../harness/report.js";
 import { ServerSpecSchema } from "../runtime/spec.js";
 import { StoredOutputSchema } from "./outputs.js";
 
-export const EVAL_REPORT_SCHEMA = "cacheon.eval.v1";
+export const EVAL_REPORT_SCHEMA = "cacheon.eval.v2";
+/** The schema before the teacher: its verdicts follow rules that no longer apply. */
+export const EVAL_REPORT_SCHEMA_V1 = "cacheon.eval.v1";
 
 export const ServerFailureSchema = z.strictObject({
-  /** Where it failed: image (pull and checks), start, health, a slot key (warmup, gate, latency.2, …), or gate (verdict). */
+  /** Where it failed: image (pull and checks), start, health, a slot key (warmup, gate, latency.2, …),
+   *  gate (verdict), or teacher (the teacher pass failed, so no verdict is final). */
   stage: z.string(),
   kind: z.enum([
     "image",
@@ -22,6 +28,7 @@ export const ServerFailureSchema = z.strictObject({
     "no_measurement",
     "cancelled",
     "not_run",
+    "teacher",
   ]),
   message: z.string(),
 });
@@ -82,6 +89,28 @@ export const CandidateRunSchema = ServerRunSchema.extend({
 });
 export type CandidateRun = z.infer<typeof CandidateRunSchema>;
 
+export const TeacherPassSchema = z.strictObject({
+  /** skipped: no candidate request forked, so no teacher was started. */
+  status: z.enum(["skipped", "ok", "failed"]),
+  failure: ServerFailureSchema.nullable(),
+  /** Forked candidate requests scored (each with its stock control). */
+  requests: z.number().int().min(0),
+  /** Sequences sent to /v1/completions, and the output tokens scored in them. */
+  sequences: z.number().int().min(0),
+  scoredTokens: z.number().int().min(0),
+  timing: z.strictObject({
+    startMs: z.number(),
+    healthWaitMs: z.number(),
+    /** Tokenizing and scoring. */
+    scoringMs: z.number(),
+    /** Everything for the teacher, start and stop included. */
+    wallMs: z.number(),
+  }),
+  /** The teacher server's own output, size-capped. */
+  logs: z.string(),
+});
+export type TeacherPass = z.infer<typeof TeacherPassSchema>;
+
 export const VerdictSchema = z.strictObject({
   /** The candidate named as the current king, if any. */
   incumbent: z.string().nullable(),
@@ -95,7 +124,9 @@ export const VerdictSchema = z.strictObject({
 
 export const EvalReportSchema = z.strictObject({
   schema: z.literal(EVAL_REPORT_SCHEMA),
-  status: z.enum(["ok", "baseline_failed", "cancelled"]),
+  /** teacher_failed: forked requests could not be judged, so no verdict is final (not a
+   *  candidate's fault: the session is to be run again). */
+  status: z.enum(["ok", "baseline_failed", "teacher_failed", "cancelled"]),
   arena: ArenaSchema,
   /** The session seed (a block hash, hex): it chose the prompts. */
   seed: z.string(),
@@ -108,12 +139,17 @@ export const EvalReportSchema = z.strictObject({
     startMs: z.number(),
     healthWaitMs: z.number(),
     requestsMs: z.number(),
-    /** Session time outside server start, health waits and requests: the harness's own cost. */
+    /** The teacher pass (its start included): untimed work every forked request costs. */
+    teacherMs: z.number(),
+    teacherShare: z.number(),
+    /** Session time outside server start, health waits, requests and the teacher: the harness's
+     *  own cost. */
     overheadMs: z.number(),
     overheadShare: z.number(),
   }),
   baseline: ServerRunSchema,
   candidates: z.array(CandidateRunSchema),
+  teacher: TeacherPassSchema,
   verdict: VerdictSchema,
 });
 export type EvalReport = z.infer<typeof EvalReportSchema>;

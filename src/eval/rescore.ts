@@ -1,8 +1,11 @@
-// Recomputes every score of an EvalReport from its raw material alone — the arena, the request
-// records, the slots' wall times and the stored answers — with the same functions the session
-// used, and says where a stored number differs. Facts about a server that are not numbers (it did
-// not start, never became healthy, the session was cancelled) are taken as recorded.
+// Recomputes every verdict and score of an EvalReport from its raw material alone — the arena, the
+// request records, the slots' wall times, the stored answers and the teacher's stored scores of
+// each forked request — with the same functions the session used, and says where a stored value
+// differs. Facts about a server that are not numbers (it did not start, never became healthy, the
+// session was cancelled, the teacher pass failed) are taken as recorded.
 import type { Arena } from "../arena/index.js";
+import type { RequestVerdict, TeacherInput } from "../gate/index.js";
+import { judge } from "../gate/teacher.js";
 import { phaseStats } from "../harness/phase-stats.js";
 import type { PhaseStats, RequestRecord } from "../harness/report.js";
 import type { Phase } from "../harness/workload.js";
@@ -71,7 +74,57 @@ const RECORDED: ReadonlySet<ServerFailure["kind"]> = new Set([
   "health",
   "cancelled",
   "not_run",
+  "teacher",
 ]);
+
+/** Verdict differences listed one by one before they are summed up. */
+const SHOWN_VERDICT_DIFFERENCES = 5;
+
+/**
+ * The teacher's input for a forked request as the session built it: the teacher's scores from the
+ * stored evidence, the claimed logprobs from the candidate's stored answer (the evidence's copy of
+ * them is not trusted), the stop and the control as stored.
+ */
+function storedInput(
+  pre: RequestVerdict,
+  stored: RequestVerdict | undefined,
+  answer: Answer,
+): TeacherInput | undefined {
+  const e = stored?.teacher;
+  if (pre.status !== "forked" || !pre.fork || !e || "failure" in answer) return undefined;
+  const at = pre.fork.position;
+  return {
+    tokens: e.tokens.map(({ verdict: _, ...s }, i) => ({
+      ...s,
+      claimed: answer.tokens?.[at + i]?.logprob ?? Number.NaN,
+    })),
+    stop: e.stop,
+    control: e.control,
+  };
+}
+
+function verdictLine(v: RequestVerdict): string {
+  return `${v.status}${v.reason ? ` (${v.reason}${v.failedAt !== undefined ? ` at token ${v.failedAt}` : ""})` : ""}`;
+}
+
+/** One line per request whose recomputed verdict is not the stored one. */
+function compareVerdicts(stored: readonly RequestVerdict[], got: readonly RequestVerdict[]) {
+  const byId = new Map(stored.map((v) => [v.id, v]));
+  const out: string[] = [];
+  let n = 0;
+  for (const v of got) {
+    const s = byId.get(v.id);
+    const a = s ? verdictLine(s) : "none";
+    const b = verdictLine(v);
+    if (a === b) continue;
+    if (++n <= SHOWN_VERDICT_DIFFERENCES) out.push(`verdict ${v.id}: stored ${a}, recomputed ${b}`);
+  }
+  if (n > SHOWN_VERDICT_DIFFERENCES)
+    out.push(`… and ${n - SHOWN_VERDICT_DIFFERENCES} more requests with another verdict`);
+  if (stored.length !== got.length)
+    out.push(`verdicts: ${stored.length} stored, ${got.length} recomputed`);
+  return out;
+}
 
 export function rescore(report: EvalReport): RescoreResult {
   const arena = report.arena;
@@ -86,6 +139,7 @@ export function rescore(report: EvalReport): RescoreResult {
     const differences: string[] = [];
     const recorded = c.failure && RECORDED.has(c.failure.kind) ? c.failure : null;
     const failedRecord = c.requests.find((r) => r.status !== "ok");
+    const storedVerdicts = new Map(c.gate.verdicts.map((v) => [v.id, v]));
     const verdicts = c.requests.map((r) => {
       const slot = slotKeyOf(r);
       const id = requestKey(slot, r.index);
@@ -98,14 +152,16 @@ export function rescore(report: EvalReport): RescoreResult {
         r.status === "ok" && stored
           ? loadOutput(stored, ref)
           : { failure: `${r.failure?.kind}: ${r.failure?.message ?? "failed"}` };
-      return verdictFor(arena, phase, id, ref, answer);
+      const pre = verdictFor(arena, phase, id, ref, answer);
+      return judge(pre, storedInput(pre, storedVerdicts.get(id), answer), arena.gate);
     });
     const failure: ServerFailure | null =
       recorded ??
       (failedRecord
         ? { stage: slotKeyOf(failedRecord), kind: "request_failed", message: "a request failed" }
         : null);
-    const gate = gateSection(verdicts, arena, failure);
+    const gate = gateSection(verdicts, arena, failure, failure === null);
+    differences.push(...compareVerdicts(c.gate.verdicts, verdicts));
     const measured = failure || !gate.passed ? null : measure(arena, recomputeStats(arena, c));
     const s = measured && baseMeasured ? score(baseMeasured, measured, gate.passed) : null;
     const recomputed = {

@@ -1,7 +1,7 @@
 // Starting one server of a session: the runtime fetches and checks its image (container runtimes)
 // and starts it, then the session waits for GET /health. What goes wrong here is the server's
 // failure (image, start, health, or the session cancelled). Any pass that needs a server up —
-// the session's slots, or a later pass on the same image — starts it here.
+// the session's slots, or the teacher pass on the baseline's spec — starts it here.
 import type { Arena } from "../arena/index.js";
 import { round3 } from "../harness/stats.js";
 import { HealthTimeout, waitForHealth } from "../runtime/health.js";
@@ -9,7 +9,12 @@ import { ImageRefused, type RunningServer, type Runtime } from "../runtime/runti
 import type { ServerSpec } from "../runtime/spec.js";
 import type { ServerFailure, ServerRun } from "./report.js";
 
-export type ServerRole = "baseline" | "candidate";
+/** teacher: the baseline spec started once more to score forked requests (teacher.ts). */
+export type ServerRole = "baseline" | "candidate" | "teacher";
+
+export const TEACHER_SERVER = "teacher";
+/** The names of the session's own servers (progress events name servers): no candidate's. */
+export const RESERVED_SERVER_NAMES: readonly string[] = ["baseline", TEACHER_SERVER];
 
 export type StartProgress =
   | { type: "server-start"; server: string; role: ServerRole; spec: ServerSpec }

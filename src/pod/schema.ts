@@ -6,6 +6,7 @@ import { expandExtends } from "../arena/load.js";
 import { normalizeSeed } from "../arena/pool.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import { ServerFailureSchema } from "../eval/report.js";
+import { RESERVED_SERVER_NAMES } from "../eval/server.js";
 import type { EvalProgress, NamedServer } from "../eval/session.js";
 import { PROFILE_NAMES } from "../reference/profile.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
@@ -66,7 +67,10 @@ export const JobRequestSchema = z
           name: z
             .string()
             .regex(SERVER_NAME, "must be 1-40 letters, digits, . _ -")
-            .refine((n) => n !== "baseline", 'must not be "baseline"'),
+            .refine(
+              (n) => !RESERVED_SERVER_NAMES.includes(n),
+              `must not be ${RESERVED_SERVER_NAMES.map((n) => `"${n}"`).join(" or ")}`,
+            ),
           spec: PodServerSpecSchema,
         }),
       )
@@ -130,7 +134,7 @@ export const EvalProgressSchema = z.discriminatedUnion("type", [
   z.strictObject({
     type: z.literal("server-start"),
     server: z.string(),
-    role: z.enum(["baseline", "candidate"]),
+    role: z.enum(["baseline", "candidate", "teacher"]),
     spec: ServerSpecSchema,
   }),
   z.strictObject({ type: z.literal("status"), server: z.string(), line: z.string() }),
@@ -162,6 +166,13 @@ export const EvalProgressSchema = z.discriminatedUnion("type", [
     server: z.string(),
     failure: ServerFailureSchema.nullable(),
     measuredMs: z.number(),
+  }),
+  z.strictObject({ type: z.literal("teacher-start"), requests: z.number() }),
+  z.strictObject({
+    type: z.literal("teacher-end"),
+    failure: ServerFailureSchema.nullable(),
+    requests: z.number(),
+    wallMs: z.number(),
   }),
 ]) satisfies z.ZodType<EvalProgress>;
 export const JOB_STATUSES = ["running", "done", "failed", "cancelled", "interrupted"] as const;

@@ -151,11 +151,22 @@ function report(candidates: CandidateRun[]): EvalReport {
       startMs: 4,
       healthWaitMs: 4,
       requestsMs: 1,
+      teacherMs: 0,
+      teacherShare: 0,
       overheadMs: 1,
       overheadShare: 0.1,
     },
     baseline: server("baseline", null),
     candidates,
+    teacher: {
+      status: "skipped",
+      failure: null,
+      requests: 0,
+      sequences: 0,
+      scoredTokens: 0,
+      timing: { startMs: 0, healthWaitMs: 0, scoringMs: 0, wallMs: 0 },
+      logs: "",
+    },
     verdict: { incumbent: null, king: null, margin: 0, events: [] },
   };
 }
