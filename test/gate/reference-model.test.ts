@@ -1,7 +1,10 @@
 // The gate against the reference server's synthetic model (no server, no I/O): its "ties" variant
 // departs only at near-ties and must never fail; its "diverge" variant departs at clear positions
-// and must.
+// and must. With the model as its own teacher (the reference server's prefill scoring, through
+// vLLM's prompt_logprobs shape): a forking candidate passes every token after its fork, one that
+// emits junk after its first near-tie fails there.
 import { describe, expect, it } from "vitest";
+import { PromptLogprobsSchema } from "../../src/contract/scoring.js";
 import { loadVocabulary } from "../../src/contract/tokenizer.js";
 import {
   compareRequest,
@@ -9,7 +12,10 @@ import {
   type GateOutput,
   type GateToken,
   gateVerdict,
+  judge as judgeFork,
   type RequestVerdict,
+  scoresFromPromptLogprobs,
+  teacherInput,
 } from "../../src/gate/index.js";
 import { Generation } from "../../src/reference/generation.js";
 import {
@@ -21,6 +27,10 @@ import {
   type Variant,
 } from "../../src/reference/model.js";
 import { PromptEncoder, renderChatPrompt } from "../../src/reference/prompt.js";
+import { scorePrompt } from "../../src/reference/teacher.js";
+
+/** The share of near-ties the teacher's prefill flips (the reference server's default). */
+const PREFILL_TIE_FLIPS = 0.5;
 
 const vocab = loadVocabulary();
 const encoder = new PromptEncoder(vocab);
@@ -29,11 +39,17 @@ const MAX_TOKENS = 128;
 
 const models = new Map(VARIANTS.map((v) => [v, createModel({ vocab, variant: v })]));
 
-function answer(variant: Variant, prompt: number): GateOutput {
-  const model = models.get(variant) as SyntheticModel;
-  const ids = encoder.encode(
+const promptIds = (prompt: number) =>
+  encoder.encode(
     renderChatPrompt([{ role: "user", content: `Question ${prompt}: why do rivers meander?` }]),
   );
+
+/** An answer, and its token ids (what the teacher scores). */
+const outputIds = new WeakMap<GateOutput, number[]>();
+
+function answer(variant: Variant, prompt: number): GateOutput {
+  const model = models.get(variant) as SyntheticModel;
+  const ids = promptIds(prompt);
   const gen = new Generation(model, ids, {
     maxTokens: MAX_TOKENS,
     minTokens: 0,
@@ -45,6 +61,7 @@ function answer(variant: Variant, prompt: number): GateOutput {
   });
   const tokens: GateToken[] = [];
   const bytes: number[] = [];
+  const generated: number[] = [];
   const entry = (id: number, logprob: number) => ({
     token: vocab.text(id) ?? "",
     logprob,
@@ -58,14 +75,17 @@ function answer(variant: Variant, prompt: number): GateOutput {
       );
       tokens.push({ ...entry(t.id, t.dist.logprobs[t.rank] as number), top });
       bytes.push(...vocab.bytes(t.id));
+      generated.push(t.id);
     }
     gen.released.length = 0;
   }
-  return {
+  const o: GateOutput = {
     text: new TextDecoder().decode(Uint8Array.from(bytes)),
     tokens,
     finishReason: gen.finishReason,
   };
+  outputIds.set(o, generated);
+  return o;
 }
 
 const references = Array.from({ length: PROMPTS }, (_, p) => answer("none", p));
@@ -82,6 +102,48 @@ function judge(variant: Variant): RequestVerdict[] {
       },
       DEFAULT_GATE_THRESHOLDS,
     ),
+  );
+}
+
+/** The teacher's scores of one output from `from` on, as the teacher pass gets them: the
+ *  reference model's prefill over prompt + output (+ end of sequence), in vLLM's wire shape. */
+function teach(prompt: number, output: GateOutput, from: number, stopped: boolean) {
+  const prefix = promptIds(prompt);
+  const ids = [...prefix, ...(outputIds.get(output) as number[])];
+  const eos = (models.get("none") as SyntheticModel).eosId;
+  if (stopped) ids.push(eos);
+  const wire = scorePrompt(models.get("none") as SyntheticModel, ids, 20, PREFILL_TIE_FLIPS).map(
+    (entries) =>
+      entries &&
+      Object.fromEntries(
+        entries.map((e) => [
+          String(e.id),
+          { logprob: e.logprob, rank: e.rank, decoded_token: vocab.text(e.id) },
+        ]),
+      ),
+  );
+  const parsed = PromptLogprobsSchema.parse(JSON.parse(JSON.stringify(wire)));
+  return scoresFromPromptLogprobs(parsed, ids, prefix.length + from, [eos]);
+}
+
+/** A forked verdict judged by the teacher, with the reference's own tokens as the control. */
+function withTeacher(v: RequestVerdict, p: number, cand: GateOutput): RequestVerdict {
+  const fork = v.fork;
+  if (v.status !== "forked" || !fork) return v;
+  const claimed = (cand.tokens ?? []).slice(fork.position).map((t) => t.logprob);
+  const ref = references[p] as GateOutput;
+  return judgeFork(
+    v,
+    teacherInput(
+      fork,
+      teach(p, cand, fork.position, fork.stopped),
+      claimed,
+      teach(p, ref, fork.position, false).slice(
+        0,
+        Math.max(0, (ref.tokens?.length ?? 0) - fork.position),
+      ),
+    ),
+    DEFAULT_GATE_THRESHOLDS,
   );
 }
 
@@ -108,5 +170,86 @@ describe("gate vs the reference model's variants", () => {
     expect(g.failures.divergence).toBeGreaterThan(0);
     for (const v of vs.filter((x) => x.reason === "divergence"))
       expect(v.divergence?.gap ?? Number.POSITIVE_INFINITY).toBeGreaterThan(0.25 - 1e-9);
+  });
+
+  it('passes the "ties" variant token by token after every fork, with the model as its teacher', () => {
+    const vs = Array.from({ length: PROMPTS }, (_, p) => {
+      const cand = answer("ties", p);
+      const v = compareRequest(
+        {
+          id: `gate:${p}`,
+          maxTokens: MAX_TOKENS,
+          fixedLength: false,
+          reference: references[p] as GateOutput,
+          candidate: cand,
+        },
+        DEFAULT_GATE_THRESHOLDS,
+      );
+      return withTeacher(v, p, cand);
+    });
+    const g = gateVerdict(vs, DEFAULT_GATE_THRESHOLDS, { final: true });
+    expect(g.reasons).toEqual([]);
+    expect(g.counts.tolerated).toBeGreaterThan(0);
+    expect(g.counts.forked).toBe(0);
+    expect(g.teacher.candidate.tokens).toBeGreaterThan(0);
+  });
+
+  it("fails a candidate that emits junk after its first near-tie, at the first junk token", () => {
+    const words = [" river", " stone", " lamp", " harbor"].map((w) => vocab.idOfText(w) as number);
+    let failed = 0;
+    for (let p = 0; p < PROMPTS; p++) {
+      const honest = answer("ties", p);
+      const v0 = compareRequest(
+        {
+          id: `gate:${p}`,
+          maxTokens: MAX_TOKENS,
+          fixedLength: false,
+          reference: references[p] as GateOutput,
+          candidate: honest,
+        },
+        DEFAULT_GATE_THRESHOLDS,
+      );
+      const fork = v0.fork;
+      if (!fork || fork.position + 4 > (honest.tokens?.length ?? 0)) continue;
+      // Keep the fork's token, then junk: the same four words over and over.
+      const keep = fork.position + 1;
+      const ids = [...(outputIds.get(honest) as number[]).slice(0, keep)];
+      const tokens = [...(honest.tokens as GateToken[]).slice(0, keep)];
+      for (let i = keep; i < (honest.tokens?.length ?? 0); i++) {
+        const id = words[i % 4] as number;
+        ids.push(id);
+        tokens.push({
+          token: vocab.text(id) ?? "",
+          logprob: -0.01,
+          bytes: [...vocab.bytes(id)],
+          top: [],
+        });
+      }
+      const junk: GateOutput = {
+        text: tokens.map((t) => t.token).join(""),
+        tokens,
+        finishReason: "stop",
+      };
+      outputIds.set(junk, ids);
+      const v = withTeacher(
+        compareRequest(
+          {
+            id: `gate:${p}`,
+            maxTokens: MAX_TOKENS,
+            fixedLength: false,
+            reference: references[p] as GateOutput,
+            candidate: junk,
+          },
+          DEFAULT_GATE_THRESHOLDS,
+        ),
+        p,
+        junk,
+      );
+      expect(v.status).toBe("fail");
+      expect(v.failedAt).toBe(keep);
+      expect(["teacher_rank", "teacher_hard_floor", "logprob_error"]).toContain(v.reason);
+      failed++;
+    }
+    expect(failed).toBeGreaterThan(0);
   });
 });
