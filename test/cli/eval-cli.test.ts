@@ -245,7 +245,7 @@ describe("cacheon eval and report rescore", () => {
     // A token the reference would not choose, or an end where it went on: the session's prompts
     // (the seed is a block hash) decide which comes first.
     expect(r.stdout).toMatch(
-      /Why s3 failed the gate:\n.*FAIL \((divergence\): token|too_few_tokens\): the candidate stopped after) \d+/,
+      /Why s3 failed the gate:\n.*FAIL \((divergence\): token|premature_stop\): the candidate stopped after) \d+/,
     );
     // Without --serve it serves nothing, and says how to.
     expect(r.stdout).not.toMatch(/Dashboard:/);

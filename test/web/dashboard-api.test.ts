@@ -114,7 +114,7 @@ describe("the API of a demo round", () => {
     // Its first mismatch is a token the reference would not choose, or an end of sequence where
     // the reference went on: which one depends on the session's prompts (the seed is a block hash).
     expect(dave.result?.failure).toMatch(
-      /does not match the reference \((divergence|too_few_tokens)\)/,
+      /does not match the reference \((divergence|premature_stop)\)/,
     );
   });
 
