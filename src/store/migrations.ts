@@ -125,4 +125,36 @@ export const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX weight_commits_status ON weight_commits (status, slot);
   `,
+  `
+  -- Rented pods (DESIGN §2.6): each rental is written as an intent before the provider's create
+  -- call, so a validator killed at any instant finds every instance it may have made (by the name,
+  -- unique by construction, or by its id) and neither leaks one nor rents one twice. Billing counts
+  -- from created_at_ms to ended_at_ms at the provider's hourly price.
+  CREATE TABLE rentals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    prefix TEXT NOT NULL,
+    name TEXT GENERATED ALWAYS AS (prefix || '-' || id) VIRTUAL UNIQUE,
+    provider TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN
+      ('intent', 'created', 'booting', 'ready', 'releasing', 'deleted', 'failed')),
+    instance_id TEXT,
+    cloud TEXT NOT NULL,
+    region TEXT NOT NULL,
+    instance_type TEXT NOT NULL,
+    hourly_price_cents INTEGER NOT NULL,
+    address TEXT,
+    token TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    auto_delete_at_ms INTEGER NOT NULL,
+    auto_delete_spend_cents INTEGER NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    ready_at_ms INTEGER,
+    idle_since_ms INTEGER,
+    ended_at_ms INTEGER,
+    release_requested INTEGER NOT NULL DEFAULT 0,
+    reason TEXT,
+    updated_at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX rentals_state ON rentals (state, id);
+  `,
 ];

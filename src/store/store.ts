@@ -11,6 +11,8 @@ import * as jobs from "./jobs.js";
 import * as kings from "./kings.js";
 import { type LeaderboardRow, type SubmissionQuery, submissionPage } from "./leaderboard.js";
 import { readMeta, writeMeta } from "./meta.js";
+import type { Rental, RentalIntent, RentalState, RentalSummary } from "./rentals.js";
+import * as rentals from "./rentals.js";
 import type { ScannedCommitment, Submission, SubmissionStatus } from "./submissions.js";
 import * as submissions from "./submissions.js";
 import type { WeightCommit, WeightCommitInput, WeightCommitUpdate } from "./weight-commits.js";
@@ -28,6 +30,14 @@ export {
 } from "./jobs.js";
 export type { KingHistoryEntry } from "./kings.js";
 export type { LeaderboardRow, SubmissionQuery } from "./leaderboard.js";
+export {
+  LIVE_RENTAL_STATES,
+  RENTAL_STATES,
+  type Rental,
+  type RentalIntent,
+  type RentalState,
+  type RentalSummary,
+} from "./rentals.js";
 export {
   type ScannedCommitment,
   SUBMISSION_STATUSES,
@@ -312,6 +322,67 @@ export class ValidatorStore {
   lastWeightsBlock(): number | null {
     return sets.lastWeightsBlock(this.db);
   }
+
+  // Rented pods (rentals.ts): each call one statement, the intent committed before any create.
+  insertRentalIntent(prefix: string, i: RentalIntent, nowMs: number): Rental {
+    return rentals.insertRentalIntent(this.db, prefix, i, nowMs);
+  }
+
+  rental(name: string): Rental | null {
+    return rentals.rental(this.db, name);
+  }
+
+  /** Rentals that may still have a machine behind them, oldest first. */
+  liveRentals(): Rental[] {
+    return rentals.liveRentals(this.db);
+  }
+
+  /** Rentals live now or ended at `fromMs` or later (a day's spend), oldest first. */
+  rentalsSince(fromMs: number): Rental[] {
+    return rentals.rentalsSince(this.db, fromMs);
+  }
+
+  /** `rentalsSince` without addresses, tokens or certificates: what the web may read. */
+  rentalSummariesSince(fromMs: number): RentalSummary[] {
+    return rentals.rentalSummariesSince(this.db, fromMs);
+  }
+
+  rentalCounts(): Record<RentalState, number> {
+    return rentals.rentalCounts(this.db);
+  }
+
+  markRentalCreated(name: string, instanceId: string, nowMs: number): void {
+    rentals.markRentalCreated(this.db, name, instanceId, nowMs);
+  }
+
+  markRentalBooting(name: string, nowMs: number): void {
+    rentals.markRentalBooting(this.db, name, nowMs);
+  }
+
+  markRentalReady(name: string, address: string, nowMs: number): void {
+    rentals.markRentalReady(this.db, name, address, nowMs);
+  }
+
+  setRentalBusy(name: string, busy: boolean, nowMs: number): void {
+    rentals.setRentalBusy(this.db, name, busy, nowMs);
+  }
+
+  markRentalReleasing(name: string, reason: string, nowMs: number): void {
+    rentals.markRentalReleasing(this.db, name, reason, nowMs);
+  }
+
+  markRentalDeleted(name: string, reason: string, nowMs: number): void {
+    rentals.markRentalDeleted(this.db, name, reason, nowMs);
+  }
+
+  markRentalFailed(name: string, reason: string, nowMs: number): void {
+    rentals.markRentalFailed(this.db, name, reason, nowMs);
+  }
+
+  /** The operator asks for a pod back; false when no live rental has that name. */
+  requestRentalRelease(name: string, nowMs: number): boolean {
+    return rentals.requestRentalRelease(this.db, name, nowMs);
+  }
 }
 
 /**
@@ -331,4 +402,5 @@ export type ReadonlyStore = Pick<
   | "recentJobs"
   | "submissionPage"
   | "latestWeightSets"
+  | "rentalSummariesSince"
 >;

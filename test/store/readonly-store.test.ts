@@ -106,6 +106,7 @@ const READS: { [K in keyof ReadonlyStore]: (s: ReadonlyStore) => unknown } = {
   recentJobs: (s) => s.recentJobs(10),
   submissionPage: (s) => s.submissionPage({ order: "score", limit: 200, offset: 0 }),
   latestWeightSets: (s) => s.latestWeightSets(),
+  rentalSummariesSince: (s) => s.rentalSummariesSince(0),
 };
 
 describe("the read-only store", () => {
