@@ -42,11 +42,6 @@ export function eosPreference(s: TeacherScore): number | null {
   return s.eos === null ? null : s.eos - s.logprob;
 }
 
-/** A score with exactly TeacherScore's fields, as the report keeps it. */
-function plain(s: TeacherScore): TeacherScore {
-  return { id: s.id, token: s.token, logprob: s.logprob, rank: s.rank, top1: s.top1, eos: s.eos };
-}
-
 const FAILING: Partial<Record<TokenVerdict, GateFailReason>> = {
   hard_floor: "teacher_hard_floor",
   rank: "teacher_rank",
@@ -153,7 +148,17 @@ export function judge(
   for (let i = 0; i < input.tokens.length; i++) {
     const s = input.tokens[i] as ScoredInput;
     const verdict = tokenVerdict(s, i === 0, fork, t, lnEosRatio);
-    tokens[i] = { ...plain(s), claimed: s.claimed, verdict };
+    // A literal, not a spread: this runs for every token after every fork.
+    tokens[i] = {
+      id: s.id,
+      token: s.token,
+      logprob: s.logprob,
+      rank: s.rank,
+      top1: s.top1,
+      eos: s.eos,
+      claimed: s.claimed,
+      verdict,
+    };
     if (failAt < 0 && FAILING[verdict] !== undefined) failAt = i;
     if (s.logprob <= t.teacher.softFloor && ++softSeen === t.teacher.softCount) softFailAt = i;
     // The claimed value against the teacher's: the same loose check as before the fork.
@@ -172,11 +177,8 @@ export function judge(
       };
     }
   }
-  const evidence: TeacherEvidence = {
-    tokens,
-    stop: input.stop === null ? null : plain(input.stop),
-    control: input.control.map(plain),
-  };
+  // The stop and the control are kept as given (shared, not copied).
+  const evidence: TeacherEvidence = { tokens, stop: input.stop, control: input.control };
   v.teacher = evidence;
 
   const fail = (reason: GateFailReason, message: string, at: number): RequestVerdict => ({

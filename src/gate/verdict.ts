@@ -11,6 +11,7 @@ import {
   type GateResult,
   type GateThresholds,
   type RequestVerdict,
+  type ScoredToken,
   type TeacherAggregate,
 } from "./types.js";
 
@@ -215,10 +216,18 @@ interface Worst {
   at: string | null;
 }
 
-function worse(w: Worst, value: number, at: string, higherIsWorse: boolean): void {
+/** Records `value` at `id` token `position` (no position: the request) if it is worse. The place
+ *  is written only then: this runs for every teacher-scored token. */
+function worse(
+  w: Worst,
+  value: number,
+  higherIsWorse: boolean,
+  id: string,
+  position?: number,
+): void {
   if (w.value === null || (higherIsWorse ? value > w.value : value < w.value)) {
     w.value = value;
-    w.at = at;
+    w.at = position === undefined ? id : `${id} token ${position}`;
   }
 }
 
@@ -233,16 +242,17 @@ export function gateMargins(result: GateResult, t: GateThresholds): GateMargins 
     const fork = v.fork;
     if (!e || !fork) continue;
     let softCount = 0;
-    e.tokens.forEach((s, i) => {
-      const at = `${v.id} token ${fork.position + i}`;
-      worse(rank, s.rank, at, true);
-      worse(lowest, s.logprob, at, false);
+    for (let i = 0; i < e.tokens.length; i++) {
+      const s = e.tokens[i] as ScoredToken;
+      const at = fork.position + i;
+      worse(rank, s.rank, true, v.id, at);
+      worse(lowest, s.logprob, false, v.id, at);
       if (s.logprob <= t.teacher.softFloor) softCount++;
       const pref = eosPreference(s);
-      if (!fork.ignoreEos && pref !== null) worse(eos, pref, at, true);
-    });
-    if (e.tokens.length > 0) worse(soft, softCount, v.id, true);
-    if (e.stop) worse(stop, stopGap(e.stop), `${v.id} token ${fork.candidateTokens}`, true);
+      if (!fork.ignoreEos && pref !== null) worse(eos, pref, true, v.id, at);
+    }
+    if (e.tokens.length > 0) worse(soft, softCount, true, v.id);
+    if (e.stop) worse(stop, stopGap(e.stop), true, v.id, fork.candidateTokens);
   }
   const lp = t.logprobs;
   const checked = result.counts.logprobTokens > 0;

@@ -90,19 +90,22 @@ function answer(variant: Variant, prompt: number): GateOutput {
 
 const references = Array.from({ length: PROMPTS }, (_, p) => answer("none", p));
 
-function judge(variant: Variant): RequestVerdict[] {
-  return Array.from({ length: PROMPTS }, (_, p) =>
-    compareRequest(
-      {
-        id: `gate:${p}`,
-        maxTokens: MAX_TOKENS,
-        fixedLength: false,
-        reference: references[p] as GateOutput,
-        candidate: answer(variant, p),
-      },
-      DEFAULT_GATE_THRESHOLDS,
-    ),
+/** The gate's verdict on a candidate's answer to prompt `p`, before the teacher. */
+function compareTo(p: number, candidate: GateOutput): RequestVerdict {
+  return compareRequest(
+    {
+      id: `gate:${p}`,
+      maxTokens: MAX_TOKENS,
+      fixedLength: false,
+      reference: references[p] as GateOutput,
+      candidate,
+    },
+    DEFAULT_GATE_THRESHOLDS,
   );
+}
+
+function judge(variant: Variant): RequestVerdict[] {
+  return Array.from({ length: PROMPTS }, (_, p) => compareTo(p, answer(variant, p)));
 }
 
 /** The teacher's scores of one output from `from` on, as the teacher pass gets them: the
@@ -175,16 +178,7 @@ describe("gate vs the reference model's variants", () => {
   it('passes the "ties" variant token by token after every fork, with the model as its teacher', () => {
     const vs = Array.from({ length: PROMPTS }, (_, p) => {
       const cand = answer("ties", p);
-      const v = compareRequest(
-        {
-          id: `gate:${p}`,
-          maxTokens: MAX_TOKENS,
-          fixedLength: false,
-          reference: references[p] as GateOutput,
-          candidate: cand,
-        },
-        DEFAULT_GATE_THRESHOLDS,
-      );
+      const v = compareTo(p, cand);
       return withTeacher(v, p, cand);
     });
     const g = gateVerdict(vs, DEFAULT_GATE_THRESHOLDS, { final: true });
@@ -199,16 +193,7 @@ describe("gate vs the reference model's variants", () => {
     let failed = 0;
     for (let p = 0; p < PROMPTS; p++) {
       const honest = answer("ties", p);
-      const v0 = compareRequest(
-        {
-          id: `gate:${p}`,
-          maxTokens: MAX_TOKENS,
-          fixedLength: false,
-          reference: references[p] as GateOutput,
-          candidate: honest,
-        },
-        DEFAULT_GATE_THRESHOLDS,
-      );
+      const v0 = compareTo(p, honest);
       const fork = v0.fork;
       if (!fork || fork.position + 4 > (honest.tokens?.length ?? 0)) continue;
       // Keep the fork's token, then junk: the same four words over and over.
@@ -231,20 +216,7 @@ describe("gate vs the reference model's variants", () => {
         finishReason: "stop",
       };
       outputIds.set(junk, ids);
-      const v = withTeacher(
-        compareRequest(
-          {
-            id: `gate:${p}`,
-            maxTokens: MAX_TOKENS,
-            fixedLength: false,
-            reference: references[p] as GateOutput,
-            candidate: junk,
-          },
-          DEFAULT_GATE_THRESHOLDS,
-        ),
-        p,
-        junk,
-      );
+      const v = withTeacher(compareTo(p, junk), p, junk);
       expect(v.status).toBe("fail");
       expect(v.failedAt).toBe(keep);
       expect(["teacher_rank", "teacher_hard_floor", "logprob_error"]).toContain(v.reason);

@@ -38,7 +38,7 @@ function forkedVerdict(
     bare([...clear(at), ...Array.from({ length: len - at }, (_, i) => tok(` y${i}`, -0.5))]),
     stopped ? "stop" : "length",
   );
-  const maxTokens = stopped ? 16 : len;
+  const maxTokens = stopped ? Math.max(16, len + 1) : len;
   const v = compareRequest(
     req(ref, cand, { maxTokens: ignoreEos ? 8 : maxTokens, fixedLength: ignoreEos }),
     T,
@@ -79,7 +79,10 @@ function input(
   return {
     tokens: Array.from({ length: n }, (_, i) => score(edits[i])),
     stop,
-    control: Array.from({ length: 6 }, () => score()),
+    control: Array.from({ length: 6 }, () => {
+      const { claimed, ...s } = score();
+      return s;
+    }),
   };
 }
 
@@ -390,5 +393,31 @@ describe("gateVerdict: the teacher's aggregates against the stock control", () =
       observed: 8,
       at: "gate:0 token 3",
     });
+  });
+});
+
+describe("teacher speed", () => {
+  it("judges 1000 forked requests × 256 teacher-scored tokens and their session in linear time", () => {
+    const pre = forkedVerdict({ at: 0, len: 256 });
+    const scored = Array.from({ length: 256 }, (_, i) =>
+      score({
+        id: i,
+        logprob: -0.01 * (i % 9),
+        claimed: -0.01 * (i % 9),
+        top1: -0.01 * (i % 3),
+        rank: 1 + (i % 3),
+      }),
+    );
+    const control = scored.map(({ claimed, ...s }) => s);
+    const start = performance.now();
+    const vs = Array.from({ length: 1000 }, (_, r) =>
+      judge({ ...pre, id: `throughput.1:${r}` }, { tokens: scored, stop: eosScore(), control }, T),
+    );
+    const g = gateVerdict(vs, T, { final: true });
+    gateMargins(g, T);
+    const ms = performance.now() - start;
+    expect(g.teacher.candidate.tokens).toBe(256_000);
+    expect(g.passed).toBe(true);
+    expect(ms).toBeLessThan(5000); // ≈0.3 s unloaded; generous: the machine is shared
   });
 });
