@@ -47,7 +47,7 @@ export function registerEval(program: Command): void {
     )
     .option(
       "--candidate <name=server>",
-      "a candidate, NAME=URL, NAME=reference:PROFILE[:VARIANT] or NAME=docker://IMAGE@sha256:DIGEST; repeat for more",
+      "a candidate, NAME=URL, NAME=reference:PROFILE[:VARIANT[@SEED]] or NAME=docker://IMAGE@sha256:DIGEST; repeat for more",
       (v: string, prev: NamedServer[]) => parseCandidate(v, prev),
       [] as NamedServer[],
     )
@@ -77,7 +77,7 @@ export function registerEval(program: Command): void {
     .option("--quiet", "no progress on stderr")
     .addHelpText(
       "after",
-      "\nServers: an http(s) URL of a running OpenAI-compatible server; reference:PROFILE[:VARIANT]\nfor a local `cacheon reference serve` process (profiles baseline, fast, slow, instant or a JSON\nfile; variants none, ties, diverge); docker://IMAGE@sha256:DIGEST for a container image, pulled\nby digest and run isolated on this machine's Docker engine (needs --models) or on --pod.\nExits 0 when the session ran, 1 when the baseline failed.",
+      "\nServers: an http(s) URL of a running OpenAI-compatible server; reference:PROFILE[:VARIANT[@SEED]]\nfor a local `cacheon reference serve` process (profiles baseline, fast, slow, instant or a JSON\nfile; variants and their seeds as `cacheon reference serve --help` lists them);\ndocker://IMAGE@sha256:DIGEST for a container image, pulled by digest and run isolated\non this machine's Docker engine (needs --models) or on --pod.\nExits 0 when the session ran, 1 when the baseline failed.",
     )
     .action(async (opts: EvalCliOptions) => {
       if (opts.candidate.length === 0) throw new CliError("give at least one --candidate NAME=URL");

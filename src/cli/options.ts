@@ -94,7 +94,7 @@ export function parseNetwork(value: string): string {
 }
 
 /**
- * `http(s)://…` (a running server), `reference:PROFILE[:VARIANT]` (a local process) or
+ * `http(s)://…` (a running server), `reference:PROFILE[:VARIANT[@SEED]]` (a local process) or
  * `docker://IMAGE@sha256:…` (a container image, run by the Docker runtime).
  */
 export function parseServerSpec(value: string, what: string): ServerSpec {
@@ -103,14 +103,19 @@ export function parseServerSpec(value: string, what: string): ServerSpec {
     if (!parsed.ok) throw new CliError(`${what}: ${parsed.reason}`);
     return { kind: "image", image: parsed.ref.text, args: [] };
   }
-  const ref = /^reference:([^:]+)(?::(.+))?$/.exec(value);
+  const ref = /^reference:([^:]+)(?::([^@]+)(?:@(\d{1,10}))?)?$/.exec(value);
   const candidate = ref
-    ? { kind: "reference", profile: ref[1], variant: ref[2] ?? "none" }
+    ? {
+        kind: "reference",
+        profile: ref[1],
+        variant: ref[2] ?? "none",
+        ...(ref[3] !== undefined ? { variantSeed: Number(ref[3]) } : {}),
+      }
     : { kind: "url", url: value.replace(/\/+$/, "") };
   const parsed = ServerSpecSchema.safeParse(candidate);
   if (!parsed.success)
     throw new CliError(
-      `${what} ${JSON.stringify(value)} is not an http(s) URL, reference:PROFILE[:none|ties|diverge] or docker://IMAGE@sha256:DIGEST`,
+      `${what} ${JSON.stringify(value)} is not an http(s) URL, reference:PROFILE[:VARIANT[@SEED]] (variants: cacheon reference serve --help) or docker://IMAGE@sha256:DIGEST`,
     );
   return parsed.data;
 }

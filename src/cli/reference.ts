@@ -1,7 +1,10 @@
 // `cacheon reference serve`: the reference inference server (a synthetic model, not a real LLM).
 import { type Command, Option } from "commander";
-import { DEFAULT_MAX_TOKENS, DEFAULT_SERVED_MODEL_NAME } from "../reference/constants.js";
-import { VARIANTS, type Variant } from "../reference/model.js";
+import {
+  DEFAULT_MAX_TOKENS,
+  DEFAULT_PREFILL_TIE_FLIPS,
+  DEFAULT_SERVED_MODEL_NAME,
+} from "../reference/constants.js";
 import {
   PROFILE_NAMES,
   ProfileError,
@@ -9,6 +12,12 @@ import {
   type SpeedProfile,
 } from "../reference/profile.js";
 import type { ReferenceServer } from "../reference/server.js";
+import {
+  isServerVariant,
+  SERVER_VARIANTS,
+  type ServerVariant,
+  VARIANT_INFO,
+} from "../reference/variants.js";
 import { CliError } from "./errors.js";
 import { integer, parsePort } from "./options.js";
 import { exitWithParent, listenError, serveUntilSignal } from "./serve.js";
@@ -17,7 +26,9 @@ interface ServeOptions {
   host: string;
   port: number;
   profile: SpeedProfile;
-  variant: Variant;
+  variant: ServerVariant;
+  variantSeed: number;
+  prefillTieFlips: number;
   modelDir?: string;
   servedModelName: string;
   seed: number;
@@ -33,12 +44,29 @@ function parseProfileOption(value: string): SpeedProfile {
   }
 }
 
-function parseVariant(value: string): Variant {
-  if (!(VARIANTS as readonly string[]).includes(value))
+function parseVariant(value: string): ServerVariant {
+  if (!isServerVariant(value))
     throw new CliError(
-      `--variant must be one of ${VARIANTS.join(", ")}, got ${JSON.stringify(value)}`,
+      `--variant must be one of ${SERVER_VARIANTS.join(", ")}, got ${JSON.stringify(value)}`,
     );
-  return value as Variant;
+  return value;
+}
+
+function parseShare(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !(n >= 0 && n <= 1))
+    throw new CliError(
+      `--prefill-tie-flips must be a number from 0 to 1, got ${JSON.stringify(value)}`,
+    );
+  return n;
+}
+
+/** --variant's help: every variant, honest ones first. */
+function variantHelp(): string {
+  const line = (v: ServerVariant) => `${v}: ${VARIANT_INFO[v].what}`;
+  const honest = SERVER_VARIANTS.filter((v) => VARIANT_INFO[v].honest).map(line);
+  const negative = SERVER_VARIANTS.filter((v) => !VARIANT_INFO[v].honest).map(line);
+  return `the model or engine variant. Honest (a gate must pass them): ${honest.join("; ")}. Negatives (a gate must fail them): ${negative.join("; ")}`;
 }
 
 export function registerReference(program: Command): void {
@@ -51,7 +79,9 @@ export function registerReference(program: Command): void {
     .command("serve")
     .description(
       [
-        "Serve the miner API contract (DESIGN §2.1) with a deterministic SYNTHETIC language model;",
+        "Serve the miner API contract (DESIGN §2.1) with a deterministic SYNTHETIC language model,",
+        "and a teacher's endpoints as vLLM serves them (POST /tokenize, POST /v1/completions with a",
+        "token-id prompt and prompt_logprobs);",
         "it is not a real LLM. It emits word tokens of the real Qwen vocabulary from a hash of the",
         "context, so its answers are reproducible nonsense prose with plausible logprobs. The speed",
         "profile makes it behave like an inference engine under load (prefill cost, batch-dependent",
@@ -72,11 +102,18 @@ export function registerReference(program: Command): void {
         .argParser(parseProfileOption)
         .default(resolveProfile("baseline"), "baseline"),
     )
+    .option("--variant <variant>", variantHelp(), parseVariant, "none" as ServerVariant)
     .option(
-      "--variant <variant>",
-      "none: the reference model; ties: prefers the runner-up at every near-tie (the gate tolerates each such divergence, but on long outputs too little is left to compare and it fails the matched-fraction rule); diverge: prefers the runner-up at ~2% of clear positions (a gate must reject it)",
-      parseVariant,
-      "none" as Variant,
+      "--variant-seed <n>",
+      "moves an engine variant's choices (which requests fork, where it misbehaves): a bench runs a variant under many seeds",
+      integer("--variant-seed", 0, 0xffffffff),
+      0,
+    )
+    .option(
+      "--prefill-tie-flips <share>",
+      "share of near-ties at which /v1/completions' prompt_logprobs (a prefill) ranks the runner-up first, as a real engine's prefill disagrees with its decode (vLLM issue 48271: 1.5-3% of positions)",
+      parseShare,
+      DEFAULT_PREFILL_TIE_FLIPS,
     )
     .option(
       "--model-dir <dir>",
@@ -106,6 +143,8 @@ export function registerReference(program: Command): void {
           port: opts.port,
           profile: opts.profile,
           variant: opts.variant,
+          variantSeed: opts.variantSeed,
+          prefillTieFlips: opts.prefillTieFlips,
           seed: opts.seed,
           modelDir: opts.modelDir,
           servedModelName: opts.servedModelName,

@@ -24,6 +24,30 @@ export interface GenerationParams {
   stop: readonly string[];
 }
 
+/** The sampling fields chat and text completions share, as a request spells them. */
+export interface SamplingFields {
+  min_tokens?: number | null;
+  ignore_eos?: boolean | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  seed?: number | null;
+  stop?: string | string[] | null;
+}
+
+/** A request's generation parameters, given the max_tokens it gets. */
+export function samplingParams(req: SamplingFields, maxTokens: number): GenerationParams {
+  return {
+    maxTokens,
+    minTokens: req.min_tokens ?? 0,
+    ignoreEos: req.ignore_eos === true,
+    // OpenAI's default temperature is 1; only 0 is greedy.
+    temperature: req.temperature ?? 1,
+    topP: req.top_p ?? 1,
+    seed: req.seed ?? null,
+    stop: req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop,
+  };
+}
+
 export interface EmittedToken {
   id: number;
   text: string;

@@ -28,6 +28,7 @@ import { loadVocabulary } from "../contract/tokenizer.js";
 import type { EngineBehaviour } from "./behaviour.js";
 import {
   DEFAULT_MAX_TOKENS,
+  DEFAULT_PREFILL_TIE_FLIPS,
   DEFAULT_SERVED_MODEL_NAME,
   MAX_BODY_BYTES,
   MAX_MODEL_LEN,
@@ -35,12 +36,17 @@ import {
 } from "./constants.js";
 import { Engine, type EngineJob, type EngineStats } from "./engine.js";
 import { Fragments } from "./format.js";
-import { type EmittedToken, Generation, type GenerationParams } from "./generation.js";
+import {
+  type EmittedToken,
+  Generation,
+  type GenerationParams,
+  samplingParams,
+} from "./generation.js";
 import { createModel, type SyntheticModel, TOP_K } from "./model.js";
 import { resolveProfile, type SpeedProfile } from "./profile.js";
 import { PromptEncoder, renderChatPrompt } from "./prompt.js";
 import { checkModel, invalidBody } from "./request-error.js";
-import { DEFAULT_PREFILL_TIE_FLIPS, TeacherRoutes } from "./teacher.js";
+import { TeacherRoutes } from "./teacher.js";
 import { behaviourOf, modelOf, type ServerVariant } from "./variants.js";
 
 export interface ReferenceServerOptions {
@@ -409,17 +415,7 @@ function generationParams(req: ChatCompletionRequest, promptTokens: number): Gen
       { fields: { param: asked === undefined ? "messages" : "max_tokens" } },
     );
   }
-  const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
-  return {
-    maxTokens: asked ?? Math.min(DEFAULT_MAX_TOKENS, room),
-    minTokens: req.min_tokens ?? 0,
-    ignoreEos: req.ignore_eos === true,
-    // OpenAI's default temperature is 1; only 0 is greedy.
-    temperature: req.temperature ?? 1,
-    topP: req.top_p ?? 1,
-    seed: req.seed ?? null,
-    stop,
-  };
+  return samplingParams(req, asked ?? Math.min(DEFAULT_MAX_TOKENS, room));
 }
 
 /** Sends JSON already written out (the completions are, piece by piece), as vLLM does: no newline. */

@@ -11,8 +11,12 @@ export const READY_LINE = /^cacheon reference server listening on (http:\/\/\S+)
 export interface SpawnReferenceOptions {
   /** Profile name (baseline, fast, slow, instant) or JSON file path. Default baseline. */
   profile?: string;
-  /** none | ties | diverge. Default none. */
+  /** A variant (variants.ts). Default none. */
   variant?: string;
+  /** Moves an engine variant's choices. Default 0. */
+  variantSeed?: number;
+  /** Share of near-ties a prefill flips (constants.ts' default). */
+  prefillTieFlips?: number;
   host?: string;
   /** Default 0: any free port. */
   port?: number;
@@ -53,6 +57,9 @@ export function referenceServeArgs(opts: SpawnReferenceOptions): string[] {
   if (opts.host !== undefined) args.push("--host", opts.host);
   if (opts.profile !== undefined) args.push("--profile", opts.profile);
   if (opts.variant !== undefined) args.push("--variant", opts.variant);
+  if (opts.variantSeed !== undefined) args.push("--variant-seed", String(opts.variantSeed));
+  if (opts.prefillTieFlips !== undefined)
+    args.push("--prefill-tie-flips", String(opts.prefillTieFlips));
   if (opts.modelDir !== undefined) args.push("--model-dir", opts.modelDir);
   if (opts.servedModelName !== undefined) args.push("--served-model-name", opts.servedModelName);
   if (opts.seed !== undefined) args.push("--seed", String(opts.seed));

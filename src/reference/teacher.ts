@@ -4,7 +4,7 @@
 // image. Scoring a prompt is a prefill, and a prefill's numerics are not the decode's: at a share
 // of near-ties (a pure function of the context and the model seed) the prefill ranks the runner-up
 // first, as vLLM's own prefill disagrees with its greedy decode at 1.5–3 % of positions (vLLM
-// issue 48271; the model has near-ties at ~3 %, so the default half of them is ~1.5 %).
+// issue 48271; DEFAULT_PREFILL_TIE_FLIPS in constants.ts).
 import { randomBytes } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { z } from "zod";
@@ -13,7 +13,7 @@ import { ChatMessageSchema } from "../contract/schemas.js";
 import type { EngineBehaviour } from "./behaviour.js";
 import { MAX_MODEL_LEN } from "./constants.js";
 import type { Engine, EngineJob } from "./engine.js";
-import { type EmittedToken, Generation } from "./generation.js";
+import { type EmittedToken, Generation, samplingParams } from "./generation.js";
 import {
   type Distribution,
   fmix32,
@@ -25,8 +25,6 @@ import {
 import { type PromptEncoder, renderChatPrompt } from "./prompt.js";
 import { checkModel, invalidBody } from "./request-error.js";
 
-/** Share of near-ties at which a prefill ranks the runner-up first (see above). */
-export const DEFAULT_PREFILL_TIE_FLIPS = 0.5;
 /** The most `prompt_logprobs` / `logprobs` a request may ask for (vLLM's default max_logprobs). */
 export const MAX_LOGPROBS = TOP_K;
 /** max_tokens of a completion that gives none (vLLM's default for /v1/completions). */
@@ -155,7 +153,7 @@ export function scorePrompt(
 
 export interface TeacherRoutesOptions {
   servedModelName: string;
-  /** Share of near-ties a prefill flips (DEFAULT_PREFILL_TIE_FLIPS). */
+  /** Share of near-ties a prefill flips (constants.ts: DEFAULT_PREFILL_TIE_FLIPS). */
   prefillTieFlips: number;
   /** The engine's behaviour for what a completion generates. */
   behaviour: EngineBehaviour | null;
@@ -214,19 +212,10 @@ export class TeacherRoutes {
         `This model's maximum context length is ${MAX_MODEL_LEN} tokens; the prompt has ${ids.length} and ${maxTokens} more were requested.`,
         { fields: { param: req.max_tokens == null ? "prompt" : "max_tokens" } },
       );
-    const stop = req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop;
     const gen = new Generation(
       this.model,
       ids,
-      {
-        maxTokens,
-        minTokens: req.min_tokens ?? 0,
-        ignoreEos: req.ignore_eos === true,
-        temperature: req.temperature ?? 1,
-        topP: req.top_p ?? 1,
-        seed: req.seed ?? null,
-        stop,
-      },
+      samplingParams(req, maxTokens),
       this.opts.behaviour,
     );
     const id = `${this.idPrefix}${(this.nextId++).toString(36)}`;

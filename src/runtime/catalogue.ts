@@ -28,8 +28,9 @@ export type ImageCatalogue = z.infer<typeof ImageCatalogueSchema>;
 
 /** A stable made-up digest for a catalogue entry: sha256 of its name and spec. */
 export function catalogueDigest(name: string, spec: z.input<typeof ReferenceSpecSchema>): string {
-  const { profile, variant = "none" } = spec;
-  const text = JSON.stringify({ name, profile, variant });
+  const { profile, variant = "none", variantSeed } = spec;
+  // A seed only when set, so the digests of entries without one stay as they were.
+  const text = JSON.stringify({ name, profile, variant, ...(variantSeed ? { variantSeed } : {}) });
   return `sha256:${createHash("sha256").update(text).digest("hex")}`;
 }
 

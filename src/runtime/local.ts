@@ -15,6 +15,7 @@ export const localRuntime: Runtime = {
     const server = await spawnReferenceServer({
       profile: spec.profile,
       variant: spec.variant,
+      variantSeed: spec.variantSeed,
       servedModelName: opts.arena.model.servedModelName,
     });
     return {

@@ -3,6 +3,7 @@
 // pod jobs, reports), so they are zod schemas.
 import { z } from "zod";
 import { parseImageRef } from "../contract/image-ref.js";
+import { SERVER_VARIANTS } from "../reference/variants.js";
 
 export const UrlSpecSchema = z.strictObject({
   kind: z.literal("url"),
@@ -14,8 +15,10 @@ export const ReferenceSpecSchema = z.strictObject({
   kind: z.literal("reference"),
   /** Speed profile name (baseline, fast, slow, instant) or a profile JSON file. */
   profile: z.string().min(1),
-  /** Model variant: none (the reference model), ties (breaks near-ties differently), diverge. */
-  variant: z.enum(["none", "ties", "diverge"]).default("none"),
+  /** The model's or the engine's variant (reference/variants.ts): none is the reference model. */
+  variant: z.enum(SERVER_VARIANTS).default("none"),
+  /** Moves an engine variant's choices (which requests fork, where it misbehaves). Default 0. */
+  variantSeed: z.number().int().min(0).max(0xffffffff).optional(),
 });
 
 export const ImageSpecSchema = z.strictObject({
@@ -42,7 +45,7 @@ export function describeSpec(spec: ServerSpec): string {
     case "url":
       return spec.url;
     case "reference":
-      return `reference server, profile ${spec.profile}${spec.variant === "none" ? "" : `, variant ${spec.variant}`}`;
+      return `reference server, profile ${spec.profile}${spec.variant === "none" ? "" : `, variant ${spec.variant}${spec.variantSeed ? ` (seed ${spec.variantSeed})` : ""}`}`;
     case "image":
       return `image ${spec.image}`;
   }

@@ -117,16 +117,9 @@ describe("engine variants", () => {
   it("every name is documented, the honest ones apart from the negatives", () => {
     for (const v of SERVER_VARIANTS) expect(VARIANT_INFO[v].what.length).toBeGreaterThan(10);
     const honest = SERVER_VARIANTS.filter((v) => VARIANT_INFO[v].honest);
-    expect(honest).toEqual([
-      "none",
-      "ties",
-      "fork",
-      "fork-rare",
-      "exact-ties",
-      "noise-small",
-      "noise-medium",
-      "noise-large",
-    ]);
+    expect(honest.join(" ")).toBe(
+      "none ties fork fork-rare exact-ties noise-small noise-medium noise-large",
+    );
     expect(modelOf("other-model", 7)).toEqual({ variant: "none", seed: 8 });
     expect(modelOf("diverge", 7)).toEqual({ variant: "diverge", seed: 7 });
   });

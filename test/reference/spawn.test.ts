@@ -9,7 +9,12 @@ import type { ChatCompletionRequest } from "../../src/contract/schemas.js";
 import { cliEntry } from "../../src/entry.js";
 import { type StreamResult, streamChat } from "../../src/harness/client.js";
 import { DEFAULT_SERVED_MODEL_NAME } from "../../src/reference/constants.js";
-import { type SpawnedReferenceServer, spawnReferenceServer } from "../../src/reference/spawn.js";
+import {
+  referenceServeArgs,
+  type SpawnedReferenceServer,
+  spawnReferenceServer,
+} from "../../src/reference/spawn.js";
+import { SERVER_VARIANTS } from "../../src/reference/variants.js";
 
 const execFileAsync = promisify(execFile);
 const dispatcher = new Agent({ connections: 128 });
@@ -56,8 +61,13 @@ let badSpawn: Promise<unknown>;
 const BAD_OPTIONS: [string[], RegExp][] = [
   [
     ["--variant", "bogus"],
-    /^cacheon: --variant must be one of none, ties, diverge, got "bogus"\n$/,
+    /^cacheon: --variant must be one of none, ties, diverge, other-model, fork, .*eos-early, got "bogus"\n$/,
   ],
+  [
+    ["--prefill-tie-flips", "1.5"],
+    /^cacheon: --prefill-tie-flips must be a number from 0 to 1, got "1.5"\n$/,
+  ],
+  [["--variant-seed", "-1"], /^cacheon: --variant-seed must be an integer from 0 to 4294967295/],
   [["--port", "99999"], /^cacheon: --port must be an integer from 0 to 65535, got "99999"\n$/],
   [
     ["--model-dir", "/nonexistent-dir"],
@@ -139,8 +149,37 @@ describe("cacheon reference serve", () => {
     const help = (await oneShots)[0] as Exit;
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/SYNTHETIC/);
-    expect(help.stdout).toMatch(/not a real\s+LLM/);
+    expect(help.stdout).toMatch(/not\s+a\s+real\s+LLM/);
     expect(help.stdout).toMatch(/--profile/);
+    // The teacher's endpoints, and every variant with what it does.
+    expect(help.stdout).toMatch(/POST\s+\/tokenize/);
+    for (const flag of ["--variant-seed", "--prefill-tie-flips"])
+      expect(help.stdout).toContain(flag);
+    for (const v of SERVER_VARIANTS) expect(help.stdout).toContain(`${v}:`);
+  });
+
+  it("passes a variant, its seed and the prefill flips to the child", () => {
+    expect(
+      referenceServeArgs({
+        variant: "fork",
+        variantSeed: 7,
+        prefillTieFlips: 0.25,
+        profile: "fast",
+      }),
+    ).toEqual([
+      "reference",
+      "serve",
+      "--port",
+      "0",
+      "--profile",
+      "fast",
+      "--variant",
+      "fork",
+      "--variant-seed",
+      "7",
+      "--prefill-tie-flips",
+      "0.25",
+    ]);
   });
 
   it("rejects bad options with one line and no stack trace", async () => {

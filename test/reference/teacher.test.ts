@@ -9,7 +9,7 @@ import {
 } from "../../src/contract/schemas.js";
 import { loadVocabulary } from "../../src/contract/tokenizer.js";
 import { DEFAULT_SERVED_MODEL_NAME, MAX_MODEL_LEN } from "../../src/reference/constants.js";
-import { Generation } from "../../src/reference/generation.js";
+import { Generation, samplingParams } from "../../src/reference/generation.js";
 import { createModel, TIE_GAP } from "../../src/reference/model.js";
 import { PromptEncoder, renderChatPrompt } from "../../src/reference/prompt.js";
 import { type ReferenceServer, startReferenceServer } from "../../src/reference/server.js";
@@ -105,15 +105,7 @@ function expectOpenAiError(text: string, param?: string | null) {
 /** Greedy answers of the model itself (the decode), for the teacher to rescore. */
 function greedy(i: number, maxTokens = 200): { prompt: number[]; output: number[] } {
   const prompt = encoder.encode(renderChatPrompt(messages(i)));
-  const gen = new Generation(model, prompt, {
-    maxTokens,
-    minTokens: 0,
-    ignoreEos: false,
-    temperature: 0,
-    topP: 1,
-    seed: null,
-    stop: [],
-  });
+  const gen = new Generation(model, prompt, samplingParams({ temperature: 0 }, maxTokens));
   const output: number[] = [];
   while (!gen.finished) {
     gen.step();

@@ -12,13 +12,18 @@ export const ReferenceEngineEnvSchema = z.object({
   SERVED_MODEL_NAME: z.string().min(1).optional(),
   REFERENCE_PROFILE: ReferenceSpecSchema.shape.profile.default("baseline"),
   REFERENCE_VARIANT: ReferenceSpecSchema.shape.variant,
+  REFERENCE_VARIANT_SEED: z.coerce.number().int().min(0).max(0xffffffff).optional(),
 });
 
 /** The env an image bakes in to run `spec`. */
 export function referenceEngineEnv(
   spec: z.input<typeof ReferenceSpecSchema>,
 ): Record<string, string> {
-  return { REFERENCE_PROFILE: spec.profile, REFERENCE_VARIANT: spec.variant ?? "none" };
+  return {
+    REFERENCE_PROFILE: spec.profile,
+    REFERENCE_VARIANT: spec.variant ?? "none",
+    ...(spec.variantSeed ? { REFERENCE_VARIANT_SEED: String(spec.variantSeed) } : {}),
+  };
 }
 
 /** Starts the server `env` describes, on every interface; one line saying what is wrong otherwise. */
@@ -31,6 +36,7 @@ export async function startReferenceEngine(env: NodeJS.ProcessEnv): Promise<Refe
     port: e.PORT,
     profile: e.REFERENCE_PROFILE,
     variant: e.REFERENCE_VARIANT,
+    variantSeed: e.REFERENCE_VARIANT_SEED,
     modelDir: e.MODEL_PATH,
     servedModelName: e.SERVED_MODEL_NAME,
   });
