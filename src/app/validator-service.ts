@@ -1,7 +1,7 @@
 // Assembles a running validator from its parts, for `cacheon validator run` and `cacheon demo`:
 // the state directory (locked, one validator per directory) with the SQLite store, the artifact
-// store (local folder or S3 from the environment, spooled in the state dir), metrics, pods, and the
-// loop. The chain is connected by the caller.
+// store (local folder or S3 from the environment, spooled in the state dir), metrics, pods (a static
+// list, or rented on demand), and the loop. The chain is connected by the caller.
 import type { Server } from "node:http";
 import { join } from "node:path";
 import type { KeyringPair } from "@polkadot/keyring/types";
@@ -18,7 +18,15 @@ import { DirectoryLockedError, lockDirectory } from "../store/lock.js";
 import { ValidatorStore } from "../store/store.js";
 import type { ValidatorEvent } from "../validator/events.js";
 import { createMetrics, type ValidatorMetrics } from "../validator/metrics.js";
-import { type StaticPod, StaticPods } from "../validator/pods.js";
+import { type PodProvider, type StaticPod, StaticPods } from "../validator/pods.js";
+import {
+  type RentConfig,
+  RentConfigError,
+  rentalProvider,
+  rentLaunch,
+  rentPolicy,
+} from "../validator/rent-config.js";
+import { RentedPods } from "../validator/rented-pods.js";
 import { Validator, type ValidatorChain } from "../validator/validator.js";
 import { VERSION } from "../version.js";
 import { createWebServer } from "../web/server.js";
@@ -29,6 +37,8 @@ export interface ServiceOptions {
   pair: KeyringPair;
   netuid: number;
   pods: StaticPod[];
+  /** Rent pods on demand instead (`pods` then stays empty); tagged with the validator's hotkey. */
+  rent?: RentConfig;
   arena: Arena;
   /** What jobs name as their arena (a preset name, or the arena object). */
   arenaValue: JobRequestInput["arena"];
@@ -54,6 +64,8 @@ export interface ValidatorService {
   store: ValidatorStore;
   artifacts: ArtifactStore;
   metrics: ValidatorMetrics;
+  /** Rented pods, when renting: the loop is done only once none is left (`idle`). */
+  rented: RentedPods | null;
   /** Where the dashboard, the API and /metrics are served, when they are. */
   httpUrl: string | null;
   close(): Promise<void>;
@@ -71,12 +83,33 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
     artifacts = artifactStoreFromEnv(o.env, join(o.stateDir, "artifacts"), {
       log: o.artifactLog,
     });
-    const metrics = createMetrics(store);
+    const metrics = createMetrics(
+      store,
+      o.rent ? { dailySpendCapCents: rentPolicy(o.rent).dailySpendCapCents } : {},
+    );
+    const emit = (e: ValidatorEvent) => {
+      metrics.observe(e);
+      o.onEvent(e);
+    };
+    const rented = o.rent
+      ? new RentedPods({
+          store,
+          provider: rentalProvider(o.rent, o.env),
+          policy: rentPolicy(o.rent),
+          hardware: o.arena.hardware,
+          launch: rentLaunch(o.rent),
+          identity: o.pair.address,
+          maxRentalMs: o.rent.maxRentalHours * 3_600_000,
+          retryMs: o.rent.retrySeconds * 1000,
+          emit,
+        })
+      : null;
+    const pods: PodProvider = rented ?? new StaticPods(o.pods);
     const validator = new Validator({
       store,
       artifacts,
       chain: o.chain,
-      pods: new StaticPods(o.pods),
+      pods,
       pair: o.pair,
       netuid: o.netuid,
       arena: o.arenaValue,
@@ -92,11 +125,15 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
       podLostMs: o.podLostMs,
       weightsRetry: { baseMs: 2_000, maxMs: 300_000 },
       ...(o.timelock ? { timelock: o.timelock } : {}),
-      emit: (e) => {
-        metrics.observe(e);
-        o.onEvent(e);
-      },
+      emit,
     });
+    // Adopt or delete what a previous run left before the first job is placed; when the provider
+    // does not answer now, the first ticks try again and place no new job until it does.
+    await rented
+      ?.reconcile()
+      .catch((err: unknown) =>
+        emit({ type: "error", where: "pods", message: (err as Error).message }),
+      );
     let httpUrl: string | null = null;
     if (o.http) {
       server = createWebServer({
@@ -127,8 +164,10 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
       store,
       artifacts,
       metrics,
+      rented,
       httpUrl,
       async close() {
+        await rented?.close();
         if (srv) await new Promise<void>((r) => srv.close(() => r()));
         await a.close();
         s.close();
@@ -155,6 +194,7 @@ export function serviceStartProblem(
 ): string | null {
   if (
     err instanceof ArtifactConfigError ||
+    err instanceof RentConfigError ||
     err instanceof StoreError ||
     err instanceof DirectoryLockedError
   )

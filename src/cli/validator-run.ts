@@ -6,6 +6,7 @@ import type { Arena } from "../arena/index.js";
 import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import { TOKEN_ENV } from "../pod/auth.js";
 import type { ServerSpec } from "../runtime/spec.js";
+import type { RentConfig } from "../validator/rent-config.js";
 import {
   addDrandBeaconOption,
   addNetworkOptions,
@@ -29,7 +30,8 @@ import { withAbortOnSignal } from "./signals.js";
 interface RunOptions extends WalletOptions, DrandBeaconOptions {
   network: string;
   netuid: number;
-  pod: string[];
+  pod?: string[];
+  rent?: string;
   podTokenFile?: string;
   podInsecureHttp?: boolean;
   stateDir: string;
@@ -60,10 +62,14 @@ export function registerValidatorRun(validator: Command): void {
       "run the validator: scan the subnet's commitments every few blocks, evaluate the queue on GPU pods (challengers in commit order plus the king), crown the king and set weights; all state in --state-dir, safe to kill and restart at any moment",
     );
   addDrandBeaconOption(addNetworkOptions(addWalletOptions(cmd), true))
-    .requiredOption(
+    .option(
       "--pod <url>",
       "a GPU pod (`cacheon pod serve`) to run eval jobs on, one job at a time: https://HOST:PORT#sha256=FINGERPRINT (the certificate fingerprint the pod prints), or http:// on loopback; repeat for several",
       collect,
+    )
+    .option(
+      "--rent <file>",
+      "rent pods on demand instead of --pod: a JSON file naming the provider (shadeform, or commands), Cacheon's image by digest and the limits (maxPods, idleSeconds, dailySpendCapUsd, …; docs/validators/pods.md); the Shadeform API key from $SHADEFORM_API_KEY",
     )
     .option(
       "--pod-insecure-http",
@@ -128,14 +134,27 @@ export function registerValidatorRun(validator: Command): void {
     )
     .addHelpText(
       "after",
-      "\nLogs are JSON lines (pino) on stdout. S3 for artifacts: CACHEON_S3_BUCKET, CACHEON_S3_ENDPOINT,\nAWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (docs/validators/validator.md).",
+      "\nWith --rent, a pod is rented while jobs wait and none is free, and given back when idle; a stopped\nvalidator keeps its pods (the next start adopts them; the provider's auto-delete is the backstop),\nand --exit-when-idle waits until every rented pod is given back. `cacheon pods ls` shows them.\nLogs are JSON lines (pino) on stdout. S3 for artifacts: CACHEON_S3_BUCKET, CACHEON_S3_ENDPOINT,\nAWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (docs/validators/validator.md).",
     )
     .action(async (opts: RunOptions) => {
       const arena: Arena = arenaOption(opts.arena);
       const baseline: ServerSpec | undefined =
         opts.baseline === undefined ? undefined : baselineSpec(opts.baseline, arena);
-      const pods = opts.pod.map((v) => podAddressOption("--pod", v, opts.podInsecureHttp === true));
-      const token = podToken(opts.podTokenFile, "--pod-token-file");
+      if ((opts.pod === undefined) === (opts.rent === undefined))
+        throw new CliError(
+          "give --pod (one or more pods of your own) or --rent (rented on demand)",
+        );
+      const pods = (opts.pod ?? []).map((v) =>
+        podAddressOption("--pod", v, opts.podInsecureHttp === true),
+      );
+      const token = opts.pod ? podToken(opts.podTokenFile, "--pod-token-file") : "";
+      let rent: RentConfig | undefined;
+      try {
+        const { readRentConfig } = await import("../validator/rent-config.js");
+        rent = opts.rent === undefined ? undefined : readRentConfig(opts.rent);
+      } catch (err) {
+        throw new CliError(`--rent ${(err as Error).message}`);
+      }
       const hotkey = await loadWalletHotkey(opts);
       const { pino } = await import("pino");
       const log = pino({ level: opts.logLevel, base: { service: "cacheon-validator" } });
@@ -158,6 +177,7 @@ export function registerValidatorRun(validator: Command): void {
           pair: hotkey.pair,
           netuid: opts.netuid,
           pods: pods.map((p) => ({ name: p.url, url: p.url, fingerprint: p.fingerprint, token })),
+          ...(rent ? { rent } : {}),
           arena,
           arenaValue: isPreset(opts.arena)
             ? opts.arena
@@ -188,12 +208,12 @@ export function registerValidatorRun(validator: Command): void {
           event: "start",
           hotkey: hotkey.address,
           netuid: opts.netuid,
-          pods: pods.map((p) => p.url),
+          pods: rent ? `rented from ${rent.provider.kind}` : pods.map((p) => p.url),
           arena: arena.name,
           artifacts: service.artifacts.describe(),
           metrics: service.httpUrl && `${service.httpUrl}/metrics`,
         },
-        `validator ${hotkey.address} on subnet ${opts.netuid}, ${pods.length} pod(s), arena ${arena.name}`,
+        `validator ${hotkey.address} on subnet ${opts.netuid}, ${rent ? `pods rented from ${rent.provider.kind} (at most ${rent.maxPods}, $${rent.dailySpendCapUsd}/day)` : `${pods.length} pod(s)`}, arena ${arena.name}`,
       );
       let stop: AbortSignal | undefined;
       try {
@@ -201,7 +221,9 @@ export function registerValidatorRun(validator: Command): void {
           stop = signal;
           return service.validator.run(
             signal,
-            opts.exitWhenIdle ? () => service.validator.idle() : undefined,
+            opts.exitWhenIdle
+              ? () => service.validator.idle() && (service.rented?.idle() ?? true)
+              : undefined,
           );
         });
       } finally {

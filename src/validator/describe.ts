@@ -37,6 +37,9 @@ function kingLine(k: KingEvent): string {
   );
 }
 
+/** Rental steps an operator should notice: money spent on nothing, or renting held back. */
+const RENTAL_WARNINGS = new Set(["failed", "held", "error", "stray"]);
+
 export function describeEvent(e: ValidatorEvent): EventLine[] {
   switch (e.type) {
     case "scan":
@@ -192,6 +195,19 @@ export function describeEvent(e: ValidatorEvent): EventLine[] {
           level: "error",
           msg: `pod ${e.pod}: ${e.reason}; it rests before the next job`,
           fields: { event: "pod-broken", pod: e.pod },
+        },
+      ];
+    case "rental":
+      return [
+        {
+          level: RENTAL_WARNINGS.has(e.step) ? "warn" : "info",
+          msg: e.name === null ? `pods: ${e.message}` : `pod ${e.name}: ${e.message}`,
+          fields: {
+            event: "rental",
+            step: e.step,
+            ...(e.name === null ? {} : { pod: e.name }),
+            ...(e.result === undefined ? {} : { result: e.result }),
+          },
         },
       ];
     case "error":

@@ -12,4 +12,32 @@ export type ValidatorEvent =
   /** A slot's timelocked commit settled: `set.commit.status` is revealed, expired or dropped. */
   | { type: "weights-reveal"; set: WeightSet }
   | { type: "pod-broken"; pod: string; reason: string }
+  /**
+   * A rented pod moved on, or renting did not happen (rented-pods.ts). `name`: the rental, null when
+   * none was made; `result`: for metrics, how a rent attempt ended (created, no_capacity, uncertain…).
+   */
+  | {
+      type: "rental";
+      step: RentalStep;
+      name: string | null;
+      message: string;
+      result?: string;
+    }
   | { type: "error"; where: string; message: string };
+
+/**
+ * `held`: not renting although jobs wait (spend cap, no capacity); `error`: a provider call failed
+ * (tried again on the next tick); `stray`: an instance with our tag and no live rental, deleted.
+ */
+export type RentalStep =
+  | "intent"
+  | "created"
+  | "booting"
+  | "ready"
+  | "adopted"
+  | "releasing"
+  | "deleted"
+  | "failed"
+  | "held"
+  | "error"
+  | "stray";

@@ -17,7 +17,19 @@ export const FAILPOINTS = [
   /** The weights included on chain, not yet recorded as set. */
   "after-weights-submit",
 ] as const;
-export type Failpoint = (typeof FAILPOINTS)[number];
+
+/** A renting validator's own steps (rented-pods.ts), killed by the rental kill tests. */
+export const RENTAL_FAILPOINTS = [
+  /** A rental's intent committed to the store, the provider's create not called yet. */
+  "after-rental-intent",
+  /** The provider's create answered with an id, not yet in the store. */
+  "after-rental-create",
+  /** The instance seen booting and recorded so, its pod not answering yet. */
+  "rental-booting",
+  /** The provider's delete answered, the rental not yet recorded as deleted. */
+  "after-rental-delete",
+] as const;
+export type Failpoint = (typeof FAILPOINTS)[number] | (typeof RENTAL_FAILPOINTS)[number];
 
 export function failpoint(name: Failpoint): void {
   if (process.env[FAILPOINT_ENV] === name) process.kill(process.pid, "SIGKILL");

@@ -1,8 +1,11 @@
 // Prometheus metrics of the validator (prom-client): what an operator alerts on — the queue backing
-// up, evals failing, weights not being set, the chain unreachable — updated from its events.
+// up, evals failing, weights not being set, the chain unreachable, rented pods and their spend —
+// updated from its events.
 import { Counter, Gauge, Registry } from "prom-client";
-import type { ValidatorStore } from "../store/store.js";
+import { dayStartMs } from "../pod/providers/policy.js";
+import { LIVE_RENTAL_STATES, type ValidatorStore } from "../store/store.js";
 import type { ValidatorEvent } from "./events.js";
+import { rentalSpendTodayCents } from "./pod-view.js";
 
 export interface ValidatorMetrics {
   registry: Registry;
@@ -10,7 +13,11 @@ export interface ValidatorMetrics {
   observe(e: ValidatorEvent): void;
 }
 
-export function createMetrics(store: ValidatorStore): ValidatorMetrics {
+export function createMetrics(
+  store: ValidatorStore,
+  o: { dailySpendCapCents?: number; now?: () => number } = {},
+): ValidatorMetrics {
+  const now = o.now ?? Date.now;
   const registry = new Registry();
   const p = "cacheon_validator_";
   // Gauges read the store when scraped, so they are right after a restart too.
@@ -59,6 +66,44 @@ export function createMetrics(store: ValidatorStore): ValidatorMetrics {
       const block = store.lastWeightsBlock();
       if (block !== null) this.set(block);
     },
+  });
+  new Gauge({
+    name: `${p}pods`,
+    help: "Rented pods by state (intent, created, booting, ready, releasing); no addresses",
+    labelNames: ["state"] as const,
+    registers: [registry],
+    collect() {
+      const live = store.liveRentals();
+      for (const state of LIVE_RENTAL_STATES)
+        this.set({ state }, live.filter((r) => r.state === state).length);
+    },
+  });
+  new Gauge({
+    name: `${p}pod_spend_today_dollars`,
+    help: "Spent on rented pods since midnight UTC: each one's hourly price times its time rented",
+    registers: [registry],
+    collect() {
+      const t = now();
+      this.set(rentalSpendTodayCents(store.rentalSummariesSince(dayStartMs(t)), t) / 100);
+    },
+  });
+  const cap = o.dailySpendCapCents;
+  if (cap !== undefined)
+    new Gauge({
+      name: `${p}pod_spend_cap_reached`,
+      help: "1 while today's spend on rented pods is at the daily cap: no pod is rented",
+      registers: [registry],
+      collect() {
+        const t = now();
+        const spent = rentalSpendTodayCents(store.rentalSummariesSince(dayStartMs(t)), t);
+        this.set(spent >= cap ? 1 : 0);
+      },
+    });
+  const rentals = new Counter({
+    name: `${p}rentals_total`,
+    help: "Attempts to rent a pod by result: created; never_created (a create of unknown outcome that had not happened); or why the provider refused: no_capacity (once per spell of it), bad_request, unauthorized, unavailable",
+    labelNames: ["result"] as const,
+    registers: [registry],
   });
   const head = new Gauge({
     name: `${p}chain_head_block`,
@@ -120,6 +165,9 @@ export function createMetrics(store: ValidatorStore): ValidatorMetrics {
           break;
         case "weights-reveal":
           if (e.set.commit) commits.inc({ result: e.set.commit.status });
+          break;
+        case "rental":
+          if (e.result !== undefined && e.result !== "spend_cap") rentals.inc({ result: e.result });
           break;
         case "pod-broken":
           podsBroken.inc({ pod: e.pod });

@@ -158,7 +158,9 @@ export class Validator {
       }
       this.drive(job.id, lease);
     }
-    this.o.pods.demand?.(this.o.store.queueDepth());
+    // Jobs waiting for a pod: open ones none took, and the queue in batches.
+    const unplaced = this.o.store.openJobs().filter((j) => !this.drivers.has(j.id)).length;
+    this.o.pods.demand?.(unplaced + Math.ceil(this.o.store.queueDepth() / this.o.batch));
     while (this.o.store.queueDepth() > 0) {
       const lease = await this.o.pods.acquire();
       if (lease === null) break;
