@@ -6,7 +6,11 @@
 // What it hands the gate is one TeacherInput per forked request; a teacher that fails to start or
 // to answer fails the pass (the validator's side, never a candidate's).
 import { Pool } from "undici";
-import type { PromptLogprobs, PromptPosition } from "../contract/scoring.js";
+import {
+  MAX_PROMPT_LOGPROBS,
+  type PromptLogprobs,
+  type PromptPosition,
+} from "../contract/scoring.js";
 import type { Vocabulary } from "../contract/tokenizer.js";
 import {
   DEFAULT_EOS_TOKENS,
@@ -83,29 +87,41 @@ export function outputIds(output: GateOutput, vocab: Vocabulary): number[] {
   });
 }
 
-/** The teacher's score of token `id` at one prompt position (vLLM lists it with the top k). */
+/**
+ * The teacher's score of token `id` at one prompt position (vLLM lists it with the top k). Where
+ * the request masked the end of sequence (`ignore_eos`, fixed-length phases) the model could not
+ * choose it there, so the top-1 and the rank are among the other tokens; the logprobs stay the
+ * teacher's own (vLLM reports them before any masking).
+ */
 export function scoreAt(
   position: PromptPosition | null | undefined,
   id: number,
   eos: readonly number[],
   vocab: Vocabulary,
+  maskEos: boolean,
 ): TeacherScore {
   const own = position?.[String(id)];
   if (!position || !own)
     throw new TeacherError(`the teacher's prompt_logprobs do not list token ${id} at its position`);
   let top1 = Number.NEGATIVE_INFINITY;
-  for (const e of Object.values(position)) top1 = Math.max(top1, e.logprob);
   let best: number | null = null;
-  for (const e of eos) {
-    const x = position[String(e)]?.logprob;
-    if (x !== undefined && (best === null || x > best)) best = x;
+  let rank = own.rank;
+  for (const [key, e] of Object.entries(position)) {
+    if (eos.includes(Number(key))) {
+      if (best === null || e.logprob > best) best = e.logprob;
+      if (maskEos) {
+        if (key !== String(id) && e.rank < own.rank) rank--;
+        continue;
+      }
+    }
+    top1 = Math.max(top1, e.logprob);
   }
   return {
     id,
     token: own.decoded_token ?? vocab.text(id) ?? "",
     logprob: roundLogprob(own.logprob),
-    rank: own.rank,
-    top1: roundLogprob(top1),
+    rank,
+    top1: roundLogprob(Math.max(top1, own.logprob)),
     eos: best === null ? null : roundLogprob(best),
   };
 }
@@ -117,8 +133,9 @@ function scoresAfter(
   ids: readonly number[],
   eos: readonly number[],
   vocab: Vocabulary,
+  maskEos: boolean,
 ): TeacherScore[] {
-  return ids.map((id, j) => scoreAt(lps[promptLength + j], id, eos, vocab));
+  return ids.map((id, j) => scoreAt(lps[promptLength + j], id, eos, vocab, maskEos));
 }
 
 /** Runs `work` over `items` with at most `limit` at once; the first error stops new work. */
@@ -227,9 +244,10 @@ async function scoreJobs(
     timeoutMs: arena.workload.gate.requestDeadlineMs,
   });
   const eos = eosIds(vocab);
-  // vLLM lists the top k and the token itself: an end of sequence the rules act on ranks above a
-  // token of rank ≤ maxRank, so k = maxRank always lists it.
-  const k = arena.gate.teacher.maxRank;
+  // vLLM lists the top k and the token itself. An end of sequence the rules act on ranks above a
+  // token of rank ≤ maxRank, so k = maxRank lists it; where it is masked, the best maxRank other
+  // tokens are listed with eos.length more.
+  const k = Math.min(MAX_PROMPT_LOGPROBS, arena.gate.teacher.maxRank + eos.length);
   const score = async (ids: number[], scored: number) => {
     if (opts.signal?.aborted) throw new TeacherError("cancelled");
     const lps = await client.score(ids, k);
@@ -254,7 +272,7 @@ async function scoreJobs(
     }
     return p;
   };
-  const controlOf = (id: string, prompt: number[]) => {
+  const controlOf = (id: string, prompt: number[], maskEos: boolean) => {
     let c = controls.get(id);
     if (!c) {
       const ref = reference.get(id);
@@ -264,7 +282,7 @@ async function scoreJobs(
         ids.length === 0
           ? Promise.resolve([])
           : score([...prompt, ...ids], ids.length).then((lps) =>
-              scoresAfter(lps, prompt.length, ids, eos, vocab),
+              scoresAfter(lps, prompt.length, ids, eos, vocab, maskEos),
             );
       controls.set(id, c);
     }
@@ -283,19 +301,21 @@ async function scoreJobs(
         const fork = job.verdict.fork;
         if (!fork) throw new Error(`${job.verdict.id} did not fork`);
         const prompt = await settle(promptOf(job.verdict.id));
-        const control = settle(controlOf(job.verdict.id, prompt));
+        const control = settle(controlOf(job.verdict.id, prompt, fork.ignoreEos));
         const ids = outputIds(job.output, vocab);
         const seq = [...prompt, ...ids];
         if (fork.stopped) seq.push(eos[0] as number);
         const lps = await score(seq, seq.length - prompt.length);
-        const scores = scoresAfter(lps, prompt.length, ids, eos, vocab);
+        const scores = scoresAfter(lps, prompt.length, ids, eos, vocab, fork.ignoreEos);
         const claimed = job.output.tokens ?? [];
         inputs[i] = {
           tokens: scores.slice(fork.position).map((s, j) => ({
             ...s,
             claimed: (claimed[fork.position + j] as { logprob: number }).logprob,
           })),
-          stop: fork.stopped ? scoreAt(lps[seq.length - 1], eos[0] as number, eos, vocab) : null,
+          stop: fork.stopped
+            ? scoreAt(lps[seq.length - 1], eos[0] as number, eos, vocab, false)
+            : null,
           control: (await control).slice(fork.position),
         };
       },
