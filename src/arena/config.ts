@@ -24,6 +24,91 @@ const V1_MODEL = "Qwen/Qwen2.5-72B-Instruct";
 const V1_BASELINE_IMAGE =
   "vllm/vllm-openai@sha256:1d6866b87630d94f5e0cdae55ab5abb4ce0b03fcb84d9d10612f9d518d19d4fd";
 
+/** A path inside the weights folder: relative, `/`-separated, no `.` or `..` segment. */
+const WEIGHTS_PATH = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
+/** One file of the weights at the pinned revision. */
+export const WeightsFileSchema = z.strictObject({
+  path: z.string().max(300).regex(WEIGHTS_PATH, "must be a relative path without . or .. segments"),
+  /** Its size in bytes; a file of another size is refused before it is hashed. */
+  size: z.number().int().min(0).optional(),
+  /** The sha256 the hub publishes for it at the revision (an LFS file's object id, a small file's
+   *  own sha256), lowercase hex. Absent: the pod computes it, records it and calls it unconfirmed. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits")
+    .optional(),
+});
+
+/** The weights every pod must hold at model.mountPath, pinned (pod/weights fetches and verifies). */
+export const WeightsPinSchema = z
+  .strictObject({
+    /** The hub repository they are fetched from (`https://<hub>/<repo>/resolve/<revision>/<path>`). */
+    repo: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9._-]+$/, "must be <owner>/<name>"),
+    /** A commit id (40 hex digits) pins the bytes; a branch name does not, and is unconfirmed. */
+    revision: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, "must be a commit id or a ref"),
+    files: z.array(WeightsFileSchema).min(1).max(2000),
+    /** True only once a person has checked repo, revision, sizes and sha256 against the hub. */
+    confirmed: z.boolean().default(false),
+  })
+  .superRefine((w, ctx) => {
+    const seen = new Set<string>();
+    w.files.forEach((f, i) => {
+      if (seen.has(f.path))
+        ctx.addIssue({
+          code: "custom",
+          path: ["files", i, "path"],
+          message: `${f.path} is listed twice`,
+        });
+      seen.add(f.path);
+    });
+    if (!w.confirmed) return;
+    if (!/^[0-9a-f]{40}$/.test(w.revision))
+      ctx.addIssue({
+        code: "custom",
+        path: ["revision"],
+        message: "confirmed weights need a commit id (40 hex digits)",
+      });
+    w.files.forEach((f, i) => {
+      if (f.size === undefined || f.sha256 === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["files", i],
+          message: `confirmed weights need the size and sha256 of ${f.path}`,
+        });
+    });
+  });
+export type WeightsPin = z.infer<typeof WeightsPinSchema>;
+
+// The v1 weights: the file layout Qwen2.5-72B-Instruct is published with (37 safetensors shards and
+// the config and tokenizer files vLLM reads). UNCONFIRMED: the revision is the branch "main", not a
+// commit, and no size or sha256 is pinned, because neither could be read from the hub here (no
+// network). A pod computes and records each file's sha256 and reports the weights unconfirmed. Before
+// the arena goes live, pin them on a host that has the files (`cacheon pod weights pin --models DIR
+// --revision <commit>`), check each sha256 against the hub's listing for that commit
+// (https://huggingface.co/api/models/Qwen/Qwen2.5-72B-Instruct/tree/<commit>: `lfs.oid`), paste the
+// block here and set confirmed: true.
+const V1_WEIGHTS: z.input<typeof WeightsPinSchema> = {
+  repo: V1_MODEL,
+  revision: "main",
+  confirmed: false,
+  files: [
+    "config.json",
+    "generation_config.json",
+    "merges.txt",
+    "model.safetensors.index.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    ...Array.from(
+      { length: 37 },
+      (_, i) => `model-${String(i + 1).padStart(5, "0")}-of-00037.safetensors`,
+    ),
+  ].map((path) => ({ path })),
+};
+
 export const ModelSchema = z.strictObject({
   /** The Hugging Face id of the weights every server must serve. */
   name: z.string().min(1).default(V1_MODEL),
@@ -34,6 +119,8 @@ export const ModelSchema = z.strictObject({
     .string()
     .regex(/^\/[A-Za-z0-9._/-]*$/, "must be an absolute path")
     .default("/models"),
+  /** The weights at mountPath, pinned by revision and per-file sha256 (pod/weights). */
+  weights: WeightsPinSchema.prefault(V1_WEIGHTS),
 });
 
 export const HardwareSchema = z.strictObject({
