@@ -7,6 +7,7 @@ import {
   type ChatCompletionResponse,
   ChatCompletionResponseSchema,
 } from "../../src/contract/schemas.js";
+import { CompletionResponseSchema, TokenizeResponseSchema } from "../../src/contract/scoring.js";
 import { loadVocabulary } from "../../src/contract/tokenizer.js";
 import { DEFAULT_SERVED_MODEL_NAME, MAX_MODEL_LEN } from "../../src/reference/constants.js";
 import { Generation, samplingParams } from "../../src/reference/generation.js";
@@ -125,6 +126,8 @@ describe("POST /tokenize", () => {
     expect(res.status).toBe(200);
     const body = res.json();
     expect(Object.keys(body)).toEqual(["count", "max_model_len", "tokens", "token_strs"]);
+    // The validator's own schema of vLLM's answer (what its teacher client parses) agrees.
+    expect(TokenizeResponseSchema.safeParse(body).success).toBe(true);
     const want = encoder.encode(renderChatPrompt(messages(1)));
     expect(body).toEqual({
       count: want.length,
@@ -183,6 +186,7 @@ describe("POST /v1/completions with prompt_logprobs", () => {
       "kv_transfer_params",
     ]);
     expect(body.object).toBe("text_completion");
+    expect(CompletionResponseSchema.safeParse(body).error).toBeUndefined();
     expect(String(body.id)).toMatch(/^cmpl-/);
     expect(body.model).toBe(MODEL);
     expect(body.usage).toEqual({
