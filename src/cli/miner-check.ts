@@ -1,7 +1,7 @@
 // `cacheon miner check`: a miner's pre-flight before paying for a commit. It runs what a validator
 // runs — the image's pull and checks and its isolated start (with --image), the contract probes,
-// then (with a baseline) a full eval session with the arena's gate and score — and says for each
-// failure what to do next.
+// then (with a baseline) a full eval session with the arena's gate, its teacher pass and score — and
+// says for each failure what to do next.
 import type { Command } from "commander";
 import type { Arena } from "../arena/index.js";
 import type { EvalReport } from "../eval/report.js";
@@ -63,6 +63,27 @@ const GATE_ADVICE: Record<GateFailReason, string> = {
   logprob_error:
     "report the model's true logprobs (log-softmax of the raw logits) for the token and the top list",
 };
+
+/** The teacher's part of the verdict for the miner's server: its forks and how they were judged. */
+function printTeacher(report: EvalReport): void {
+  const c = report.candidates[0];
+  if (!c) return;
+  const forked = c.gate.verdicts.filter((v) => v.fork);
+  if (forked.length === 0) {
+    say("  Teacher: every request matched the reference token for token; nothing to score.");
+    return;
+  }
+  const failed = forked.filter((v) => v.status === "fail").length;
+  const waiting = forked.filter((v) => v.status === "forked").length;
+  say(
+    `  Teacher: ${forked.length} requests forked from the reference at a near-tie or past it; the teacher (the baseline image, scoring your tokens from the fork on) passed ${c.gate.counts.tolerated}, failed ${failed}${waiting > 0 ? `, and never judged ${waiting}` : ""}.`,
+  );
+  const { candidate: m, control: k, judged } = c.gate.teacher;
+  if (m.tokens > 0)
+    say(
+      `  Your ${m.tokens} scored tokens: ${(100 * m.notFineShare).toFixed(2)}% outside the tie gap of the model's top-1, mean NLL excess ${m.nllExcess.toFixed(4)}; the stock control's ${k.tokens}: ${(100 * k.notFineShare).toFixed(2)}%, ${k.nllExcess.toFixed(4)}${judged ? "" : ` (too few tokens to compare: ${report.arena.gate.control.minTokens} needed)`}.`,
+    );
+}
 
 interface MinerCheckOptions {
   endpoint?: string;
@@ -154,9 +175,14 @@ export function registerMinerCheck(miner: Command): void {
           runtime,
         });
         say(formatVerdict(report));
+        printTeacher(report);
         const c = report.candidates[0];
         if (report.status !== "ok" || !c) {
-          say("\nThe baseline failed, so nothing could be judged: check the baseline server.");
+          say(
+            report.status === "teacher_failed"
+              ? "\nThe teacher (the baseline image, started again to score forked requests) failed, so forked requests have no verdict: check the baseline, then run the check again."
+              : "\nThe baseline failed, so nothing could be judged: check the baseline server.",
+          );
           process.exitCode = 1;
           return;
         }

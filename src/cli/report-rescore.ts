@@ -1,9 +1,14 @@
 // `cacheon report rescore`: every gate verdict and score of an EvalReport recomputed offline from
-// its records and answers, and checked against the stored ones.
+// its records, answers and the teacher's stored scores, and checked against the stored ones.
 import type { Command } from "commander";
 import { readJsonFile } from "../contract/json-file.js";
 import { StoredOutputError } from "../eval/outputs.js";
-import { EVAL_REPORT_SCHEMA, type EvalReport, EvalReportSchema } from "../eval/report.js";
+import {
+  EVAL_REPORT_SCHEMA,
+  EVAL_REPORT_SCHEMA_V1,
+  type EvalReport,
+  EvalReportSchema,
+} from "../eval/report.js";
 import { type RescoreResult, rescore } from "../eval/rescore.js";
 import { formatTable } from "../table.js";
 import { CliError } from "./errors.js";
@@ -12,7 +17,7 @@ export function registerReportRescore(reportGroup: Command): void {
   reportGroup
     .command("rescore")
     .description(
-      "recompute every gate verdict and score of an EvalReport offline from its records and answers, and check them against the stored ones; exits 1 on any difference",
+      "recompute every gate verdict and score of an EvalReport offline from its records, answers and the teacher's stored scores, and check them against the stored ones; exits 1 on any difference",
     )
     .argument("<file>", "an EvalReport JSON file (cacheon eval --out)")
     .option("--json", "print the result as JSON")
@@ -51,6 +56,10 @@ export function registerReportRescore(reportGroup: Command): void {
 
 function readReport(file: string): EvalReport {
   const json = readJsonFile(file, "report", (m) => new CliError(m));
+  if ((json as { schema?: unknown } | null)?.schema === EVAL_REPORT_SCHEMA_V1)
+    throw new CliError(
+      `${file} is a ${EVAL_REPORT_SCHEMA_V1} report: its verdicts follow the gate before the teacher (issue 16), which compared nothing after a request's first near-tie, and it has no teacher scores to judge those tokens with; it cannot be rescored under the current rules (${EVAL_REPORT_SCHEMA}). Run the session again to judge its servers.`,
+    );
   const parsed = EvalReportSchema.safeParse(json);
   if (!parsed.success) {
     const i = parsed.error.issues[0];

@@ -22,6 +22,8 @@ writeFileSync(
 );
 const notReport = join(dir, "not-report.json");
 writeFileSync(notReport, JSON.stringify({ schema: "cacheon.bench.v1" }));
+const v1Report = join(dir, "v1-report.json");
+writeFileSync(v1Report, JSON.stringify({ schema: "cacheon.eval.v1" }));
 
 describe("cacheon eval and friends: bad input", () => {
   it.each([
@@ -34,7 +36,11 @@ describe("cacheon eval and friends: bad input", () => {
     [["eval", "--baseline", "reference:instant", "--candidate", "noequals"], /must be NAME=URL/],
     [
       ["eval", "--baseline", "reference:instant", "--candidate", "baseline=reference:instant"],
-      /not "baseline"/,
+      /not "baseline" or "teacher"/,
+    ],
+    [
+      ["eval", "--baseline", "reference:instant", "--candidate", "teacher=reference:instant"],
+      /not "baseline" or "teacher"/,
     ],
     [
       [
@@ -126,7 +132,11 @@ describe("cacheon eval and friends: bad input", () => {
       ["report", "rescore", "/nonexistent/r.json"],
       /cannot read report \/nonexistent\/r.json: no such file/,
     ],
-    [["report", "rescore", notReport], /is not a cacheon.eval.v1 report/],
+    [["report", "rescore", notReport], /is not a cacheon.eval.v2 report/],
+    [
+      ["report", "rescore", v1Report],
+      /is a cacheon.eval.v1 report: .*cannot be rescored under the current rules \(cacheon.eval.v2\)/,
+    ],
     [
       ["gate", "calibrate", "--baseline", "reference:instant", "--runs", "0"],
       /--runs must be an integer from 1 to 50/,
@@ -169,6 +179,8 @@ describe("cacheon eval and report rescore", () => {
         "--candidate",
         "same=reference:instant",
         "--candidate",
+        "fork=reference:instant:fork",
+        "--candidate",
         "wrong=reference:instant:diverge",
         "--arena",
         arena,
@@ -178,19 +190,29 @@ describe("cacheon eval and report rescore", () => {
         out,
         "--quiet",
       ],
-      120_000,
+      180_000,
     );
     expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^wrong +- +- +- +- +FAIL +0\.0000$/m);
-    expect(r.stdout).toMatch(/wrong failed at .*divergence/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^wrong .* FAIL +0\.0000$/m);
+    expect(r.stdout).toMatch(/wrong failed at .*diverge/);
+    expect(r.stdout).toMatch(/^fork .* pass +\d\.\d{4}$/m);
+    // The teacher's part: what it scored, its share of the session, and each fork's verdict.
+    expect(r.stdout).toMatch(
+      /^Teacher: \d+ forked requests and their stock controls scored \(\d+ tokens in \d+ sequences; [\d.]+ s, [\d.]+% of the session\)\.$/m,
+    );
+    const forks =
+      /^fork: (\d+) requests forked from the reference; the teacher passed (\d+);/m.exec(r.stdout);
+    expect(forks?.[1]).toBe(forks?.[2]);
     const report = EvalReportSchema.parse(JSON.parse(readFileSync(out, "utf8")));
     expect(report.seed).toBe("0xfeed");
     expect(report.candidates.map((c) => [c.name, c.gate.passed])).toEqual([
       ["same", true],
+      ["fork", true],
       ["wrong", false],
     ]);
-    expect(report.candidates[1]?.failure?.kind).toBe("gate");
+    expect(report.candidates[2]?.failure?.kind).toBe("gate");
+    expect(report.teacher.status).toBe("ok");
 
     const ok = await cacheon(["report", "rescore", out]);
     expect(ok.code).toBe(0);
@@ -205,7 +227,7 @@ describe("cacheon eval and report rescore", () => {
     const bad = await cacheon(["report", "rescore", tampered]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/score: stored 0.5, recomputed/);
-  }, 150_000);
+  }, 210_000);
 
   it("demo runs the arena: commits, one eval job, the fast miner crowned, weights to its uid, the wrong model explained", async () => {
     const r = await cacheon(["demo", "--arena", arena, "--quiet"], 170_000);
@@ -255,33 +277,45 @@ describe("cacheon eval and report rescore", () => {
 
 describe("cacheon miner check", () => {
   let server: SpawnedReferenceServer;
+  // An honest engine that forks at near-ties, as speculative decoding does.
+  let forking: SpawnedReferenceServer;
   beforeAll(async () => {
     server = await spawnReferenceServer({ profile: "instant" });
+    forking = await spawnReferenceServer({ profile: "instant", variant: "fork" });
   });
   afterAll(async () => {
     await server?.close();
+    await forking?.close();
   });
 
-  it("passes the contract, runs the session against the baseline and projects a score", async () => {
+  it("passes the contract, runs the session and its teacher pass against the baseline and projects a score", async () => {
     const r = await cacheon(
       [
         "miner",
         "check",
         "--endpoint",
-        server.url,
+        forking.url,
         "--baseline",
         "reference:instant",
         "--arena",
         arena,
         "--quiet",
       ],
-      120_000,
+      180_000,
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/PASS {2}logprobs/);
     expect(r.stdout).toMatch(/^miner .* pass +\d\.\d{4}$/m);
+    // The same verdict a validator gives: the forks scored by the teacher, all passed.
+    const t =
+      /^ {2}Teacher: (\d+) requests forked from the reference .* passed (\d+), failed 0\.$/m.exec(
+        r.stdout,
+      );
+    expect(Number(t?.[1])).toBeGreaterThan(0);
+    expect(t?.[2]).toBe(t?.[1]);
+    expect(r.stdout).toMatch(/^ {2}Your \d+ scored tokens: .*; the stock control's \d+: /m);
     expect(r.stdout).toMatch(/Projected score: |correct but not faster than the baseline/);
-  }, 150_000);
+  }, 210_000);
 
   it("without a baseline, checks the contract and says how to get the gate and score", async () => {
     const r = await cacheon(["miner", "check", "--endpoint", server.url]);
