@@ -40,11 +40,16 @@ describe("arena presets", () => {
   it("v1 has DESIGN §2's values", () => {
     const a = loadArena("v1");
     expect(a.name).toBe("v1");
-    expect(a.model).toEqual({
+    const { weights, ...model } = a.model;
+    expect(model).toEqual({
       name: "Qwen/Qwen2.5-72B-Instruct",
       servedModelName: "Qwen/Qwen2.5-72B-Instruct",
       mountPath: "/models",
     });
+    // Unconfirmed until read from the hub: a branch, no sizes, no hashes (config.ts says why).
+    expect(weights).toMatchObject({ repo: "Qwen/Qwen2.5-72B-Instruct", confirmed: false });
+    expect(weights.files).toHaveLength(44);
+    expect(weights.files.some((f) => f.sha256 !== undefined)).toBe(false);
     expect(a.hardware).toEqual({
       gpus: 4,
       gpuModel: "H200",
