@@ -14,6 +14,7 @@ import { registerGate } from "./gate.js";
 import { registerMinerCheck } from "./miner-check.js";
 import { registerMinerCommit } from "./miner-commit.js";
 import { registerPod } from "./pod.js";
+import { registerPods } from "./pods.js";
 import { registerReference } from "./reference.js";
 import { registerReportRescore } from "./report-rescore.js";
 import { registerValidatorRun } from "./validator-run.js";
@@ -48,6 +49,7 @@ registerBench(program);
 registerContract(program);
 registerReference(program);
 registerPod(program);
+registerPods(program);
 
 try {
   await program.parseAsync(process.argv);
