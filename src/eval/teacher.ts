@@ -6,6 +6,7 @@
 // What it hands the gate is one TeacherInput per forked request; a teacher that fails to start or
 // to answer fails the pass (the validator's side, never a candidate's).
 import { Pool } from "undici";
+import { forEachLimited } from "../concurrency.js";
 import {
   MAX_PROMPT_LOGPROBS,
   type PromptLogprobs,
@@ -136,24 +137,6 @@ function scoresAfter(
   maskEos: boolean,
 ): TeacherScore[] {
   return ids.map((id, j) => scoreAt(lps[promptLength + j], id, eos, vocab, maskEos));
-}
-
-/** Runs `work` over `items` with at most `limit` at once; the first error stops new work. */
-async function bounded<T>(items: readonly T[], limit: number, work: (x: T) => Promise<void>) {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 const emptyPass = (): TeacherPass => ({
@@ -294,32 +277,28 @@ async function scoreJobs(
     return p;
   };
   try {
-    await bounded(
-      jobs.map((job, i) => ({ job, i })),
-      TEACHER_CONCURRENCY,
-      async ({ job, i }) => {
-        const fork = job.verdict.fork;
-        if (!fork) throw new Error(`${job.verdict.id} did not fork`);
-        const prompt = await settle(promptOf(job.verdict.id));
-        const control = settle(controlOf(job.verdict.id, prompt, fork.ignoreEos));
-        const ids = outputIds(job.output, vocab);
-        const seq = [...prompt, ...ids];
-        if (fork.stopped) seq.push(eos[0] as number);
-        const lps = await score(seq, seq.length - prompt.length);
-        const scores = scoresAfter(lps, prompt.length, ids, eos, vocab, fork.ignoreEos);
-        const claimed = job.output.tokens ?? [];
-        inputs[i] = {
-          tokens: scores.slice(fork.position).map((s, j) => ({
-            ...s,
-            claimed: (claimed[fork.position + j] as { logprob: number }).logprob,
-          })),
-          stop: fork.stopped
-            ? scoreAt(lps[seq.length - 1], eos[0] as number, eos, vocab, false)
-            : null,
-          control: (await control).slice(fork.position),
-        };
-      },
-    );
+    await forEachLimited(jobs, TEACHER_CONCURRENCY, async (job, i) => {
+      const fork = job.verdict.fork;
+      if (!fork) throw new Error(`${job.verdict.id} did not fork`);
+      const prompt = await settle(promptOf(job.verdict.id));
+      const control = settle(controlOf(job.verdict.id, prompt, fork.ignoreEos));
+      const ids = outputIds(job.output, vocab);
+      const seq = [...prompt, ...ids];
+      if (fork.stopped) seq.push(eos[0] as number);
+      const lps = await score(seq, seq.length - prompt.length);
+      const scores = scoresAfter(lps, prompt.length, ids, eos, vocab, fork.ignoreEos);
+      const claimed = job.output.tokens ?? [];
+      inputs[i] = {
+        tokens: scores.slice(fork.position).map((s, j) => ({
+          ...s,
+          claimed: (claimed[fork.position + j] as { logprob: number }).logprob,
+        })),
+        stop: fork.stopped
+          ? scoreAt(lps[seq.length - 1], eos[0] as number, eos, vocab, false)
+          : null,
+        control: (await control).slice(fork.position),
+      };
+    });
   } finally {
     await dispatcher.destroy().catch(() => {});
   }

@@ -232,7 +232,7 @@ describe("the caps in the arena config", () => {
     const r = ArenaSchema.safeParse({ ...v1, limits: { maxResponseBytes: 256 * KiB } });
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.message).join("\n")).toMatch(
-      /must be at least \d+ for throughput \(256 tokens at top_logprobs 3\), got 262144/,
+      /must be at least \d+ for throughput \(256 tokens at top_logprobs 0\), got 262144/,
     );
     const l = ResponseLimitsSchema.safeParse({
       maxResponseBytes: 2 * MiB,
