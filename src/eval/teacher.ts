@@ -173,7 +173,7 @@ export async function runTeacherPass(
       pass.status = "failed";
       pass.failure = {
         stage: "teacher",
-        kind: "teacher",
+        kind: started.failure?.kind === "cancelled" ? "cancelled" : "teacher",
         message: `the teacher did not start: ${started.failure?.message ?? "no server"}`,
       };
       return { pass, inputs: [] };
