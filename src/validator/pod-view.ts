@@ -1,6 +1,7 @@
 // What an operator sees of the rented pods (`cacheon pods ls`, /metrics, the dashboard): state,
 // provider, instance type, price, today's spend and idle time. Never the address, the token or
-// the certificate: a view is built from named fields only, so a new secret column stays out.
+// the certificate, nor the reason a rental is in its state (a pod's failure may name its address):
+// a view is built from named fields only, so a new secret column stays out.
 import { dayStartMs, spentCents } from "../pod/providers/policy.js";
 import type { RentalState, RentalSummary } from "../store/store.js";
 
@@ -17,7 +18,6 @@ export interface PodView {
   /** How long a ready pod has been without a job; null while busy or not ready. */
   idleMs: number | null;
   releaseRequested: boolean;
-  reason: string | null;
   createdAtMs: number;
 }
 
@@ -44,7 +44,6 @@ export function podView(r: RentalSummary, nowMs: number): PodView {
     spentTodayCents: spentCents([asSpend(r)], dayStartMs(nowMs), nowMs),
     idleMs: r.state === "ready" && r.idleSinceMs !== null ? nowMs - r.idleSinceMs : null,
     releaseRequested: r.releaseRequested,
-    reason: r.reason,
     createdAtMs: r.createdAtMs,
   };
 }

@@ -10,6 +10,7 @@ import {
   SUBMISSION_STATUSES,
   type Submission,
 } from "../store/store.js";
+import { podViews } from "../validator/pod-view.js";
 
 export const SubmissionsQuerySchema = z.strictObject({
   hotkey: z
@@ -102,6 +103,18 @@ export interface StateView {
     } | null;
   };
   lastScanBlock: number | null;
+  /** Rented pods live now or given back today (none with static pods); no address or key. */
+  pods: {
+    name: string;
+    state: string;
+    provider: string;
+    instanceType: string;
+    hourlyPriceUsd: number;
+    spentTodayUsd: number;
+    /** How long a ready pod has been without a job; null while busy or not ready. */
+    idleSeconds: number | null;
+    rentedAt: string;
+  }[];
 }
 
 export function stateView(
@@ -164,6 +177,16 @@ export function stateView(
       },
     },
     lastScanBlock: store.lastScanBlock(),
+    pods: podViews(store, o.nowMs).map((p) => ({
+      name: p.name,
+      state: p.state,
+      provider: p.provider,
+      instanceType: p.instanceType,
+      hourlyPriceUsd: p.hourlyPriceCents / 100,
+      spentTodayUsd: Math.round(p.spentTodayCents) / 100,
+      idleSeconds: p.idleMs === null ? null : Math.floor(p.idleMs / 1000),
+      rentedAt: iso(p.createdAtMs),
+    })),
   };
 }
 

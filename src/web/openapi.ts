@@ -1,7 +1,7 @@
 // The API's OpenAPI 3.1 description, served at /api/openapi.json. Written by hand next to the
 // payload types in api.ts and eval-view.ts; a test checks every documented path answers and every
 // route the server has is documented.
-import { SUBMISSION_STATUSES } from "../store/store.js";
+import { RENTAL_STATES, SUBMISSION_STATUSES } from "../store/store.js";
 
 const json = (schema: object, description: string) => ({
   description,
@@ -138,6 +138,28 @@ export function openApiDocument(version: string): object {
             evaluating: { type: "array", items: { type: "object" } },
             weights: { type: "object" },
             lastScanBlock: nullable("integer"),
+            pods: {
+              type: "array",
+              description:
+                "Rented pods live now or given back today (empty with static pods); never an address or key",
+              items: ref("Pod"),
+            },
+          },
+        },
+        Pod: {
+          type: "object",
+          properties: {
+            name: { type: "string" },
+            state: {
+              type: "string",
+              enum: [...RENTAL_STATES],
+            },
+            provider: { type: "string" },
+            instanceType: { type: "string" },
+            hourlyPriceUsd: { type: "number" },
+            spentTodayUsd: { type: "number", description: "since midnight UTC" },
+            idleSeconds: nullable("integer"),
+            rentedAt: { type: "string", format: "date-time" },
           },
         },
         King: {

@@ -176,6 +176,34 @@ function weights(s: StateView): SafeHtml {
   return html`<section id="weights"><h2>Weights</h2>${set}${commitLine(w.lastCommit)}${attempt}<p>Chain head seen: block ${s.lastScanBlock ?? "–"}.</p></section>`;
 }
 
+/** Rented pods (none with static pods): state, price, today's spend and idle time; no addresses. */
+function pods(s: StateView): SafeHtml | "" {
+  if (s.pods.length === 0) return "";
+  const usd = (x: number) => `$${x.toFixed(2)}`;
+  const rows = s.pods.map((p) => [
+    td(html`<span class="mono">${p.name}</span>`, p.name),
+    td(p.state, p.state),
+    td(`${p.provider} ${p.instanceType}`, `${p.provider} ${p.instanceType}`),
+    td(`${usd(p.hourlyPriceUsd)}/h`, p.hourlyPriceUsd, "num"),
+    td(usd(p.spentTodayUsd), p.spentTodayUsd, "num"),
+    td(p.idleSeconds === null ? "–" : duration(p.idleSeconds * 1000), p.idleSeconds ?? -1, "num"),
+  ]);
+  const total = s.pods.reduce((sum, p) => sum + p.spentTodayUsd, 0);
+  return html`<section id="pods"><h2>Pods <span class="count">${s.pods.filter((p) => p.state !== "deleted" && p.state !== "failed").length}</span></h2>
+${table(
+  "pods-table",
+  [
+    ["Pod", "text"],
+    ["State", "text"],
+    ["Machine", "text"],
+    ["Price", "num"],
+    ["Spent today", "num"],
+    ["Idle", "num"],
+  ],
+  rows,
+)}<p>Spent today (UTC): ${usd(total)}.</p></section>`;
+}
+
 /** The newest timelocked commit, unless it is the one already shown as on chain. */
 function commitLine(c: StateView["weights"]["lastCommit"]): SafeHtml | "" {
   if (!c || c.status === "revealed") return "";
@@ -251,7 +279,8 @@ export function dashboardPage(
     html`<div class="grid">${kingCard(s)}${queue(s)}</div>
 ${leaderboard(subs.submissions, subs.total)}
 ${history(h, s.now)}
-<div class="grid">${weights(s)}<section id="evals"><h2>Recent evals</h2>${recent.length ? html`<ul>${recent}</ul>` : html`<p>None yet.</p>`}</section></div>`,
+<div class="grid">${weights(s)}<section id="evals"><h2>Recent evals</h2>${recent.length ? html`<ul>${recent}</ul>` : html`<p>None yet.</p>`}</section></div>
+${pods(s)}`,
   );
 }
 

@@ -84,6 +84,18 @@ export function pageInputs(t: Text): PageInputs {
       },
     },
     lastScanBlock: 130,
+    pods: [
+      {
+        name: t("pod.name", "cacheon-5GrwvaEF-1"),
+        state: t("pod.state", "ready"),
+        provider: t("pod.provider", "shadeform"),
+        instanceType: t("pod.instanceType", "H200x4"),
+        hourlyPriceUsd: 15.96,
+        spentTodayUsd: 7.98,
+        idleSeconds: 125,
+        rentedAt: iso(47.5),
+      },
+    ],
   };
   const submission = (
     id: number,
