@@ -12,15 +12,16 @@
 // speed profile, and every server (the teacher too) in this process rather than one process each,
 // which saves a process start and a vocabulary load per server (~20 per session); the output says
 // so. Verdicts do not depend on where a server runs; timings do, so the teacher's share is the
-// scoring work's against the requests', without process starts. Prints variant | kind | passed | failed | first failing
-// rule(s), and the teacher pass's time as a share of the session. A bench, not a test, but it
-// exits 1 when any honest variant fails or any negative passes, and says so plainly.
+// scoring work's against the requests', without process starts. Prints variant | kind | passed |
+// failed | first failing rule(s), and the teacher pass's time as a share of the session. A bench,
+// not a test, but it exits 1 when any honest variant fails or any negative passes, and says so.
 // Usage: node dist/bench/decision-table.js [--seeds N] [--seed HEX] [--json FILE]
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
   failingRule,
   HONEST_VARIANTS,
+  inProcessRuntime,
   seriesSeed,
   variantCandidates,
 } from "../src/app/controls.js";
@@ -31,9 +32,7 @@ import { writeFileAtomic } from "../src/contract/atomic-write.js";
 import { loadVocabulary } from "../src/contract/tokenizer.js";
 import { runEvalSession } from "../src/eval/session.js";
 import { mean } from "../src/harness/stats.js";
-import { startReferenceServer } from "../src/reference/server.js";
 import { SERVER_VARIANTS, type ServerVariant, VARIANT_INFO } from "../src/reference/variants.js";
-import type { Runtime } from "../src/runtime/runtime.js";
 import { formatTable } from "../src/table.js";
 
 const args = process.argv.slice(2);
@@ -45,26 +44,6 @@ const jsonOut = opt("--json", "bench-out/decision-table.json");
 const PROFILE = "instant";
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
-
-/** Reference servers in this process (the vocabulary is loaded once for all of them). */
-const inProcess: Runtime = {
-  async start(spec, opts) {
-    if (spec.kind !== "reference")
-      throw new Error(`the decision table runs reference servers only`);
-    const server = await startReferenceServer({
-      profile: spec.profile,
-      variant: spec.variant,
-      variantSeed: spec.variantSeed,
-      servedModelName: opts.arena.model.servedModelName,
-    });
-    return {
-      origin: server.url,
-      exited: new Promise<string>(() => {}),
-      logs: () => "",
-      stop: () => server.close(),
-    };
-  },
-};
 
 /** The local arena with one trial per phase: the same rules and request shapes, a third of the
  *  requests. */
@@ -114,7 +93,7 @@ async function main(): Promise<void> {
         spec: { kind: "reference", profile: PROFILE, variant: "none" },
       },
       candidates: variantCandidates(variants, PROFILE, i),
-      runtime: inProcess,
+      runtime: inProcessRuntime,
       vocab,
       pool,
     });

@@ -9,6 +9,7 @@ import type { CandidateRun } from "../eval/report.js";
 import type { NamedServer } from "../eval/session.js";
 import { type GateMargin, type GateMargins, gateMargins } from "../gate/index.js";
 import { SERVER_VARIANTS, type ServerVariant, VARIANT_INFO } from "../reference/variants.js";
+import type { Runtime } from "../runtime/runtime.js";
 import type { ServerSpec } from "../runtime/spec.js";
 
 /** Every variant a gate must pass, "none" (the reference model itself) first. */
@@ -76,3 +77,29 @@ export function worstMargins(
     return { key, worst: worst as GateMargin, from };
   });
 }
+
+/** Reference servers in this process, the vocabulary loaded once for all: a process start and a
+ *  vocabulary load per server cost more than a control session's requests. Verdicts do not depend
+ *  on where a server runs; timings do (the harness shares the process). The server module loads on
+ *  first use, so the CLI's --help stays light. */
+export const inProcessRuntime: Runtime = {
+  async start(spec, opts) {
+    if (spec.kind !== "reference")
+      throw new Error(
+        `the controls run reference servers in this process, not ${spec.kind} servers`,
+      );
+    const { startReferenceServer } = await import("../reference/server.js");
+    const server = await startReferenceServer({
+      profile: spec.profile,
+      variant: spec.variant,
+      variantSeed: spec.variantSeed,
+      servedModelName: opts.arena.model.servedModelName,
+    });
+    return {
+      origin: server.url,
+      exited: new Promise<string>(() => {}),
+      logs: () => "",
+      stop: () => server.close(),
+    };
+  },
+};
