@@ -406,17 +406,17 @@ export function createModel(opts: ModelOptions): SyntheticModel {
     if (!allowEos) {
       const at = ids.indexOf(eosId);
       if (at !== -1) {
-        // Remove EOS and renormalize the rest (min_tokens / ignore_eos): the slow, rare path.
+        // min_tokens / ignore_eos: EOS cannot be chosen, so it leaves the list, but the other
+        // entries keep their raw logprobs (not renormalized), as vLLM reports logprobs before its
+        // logits processors mask anything (logprobs-mode raw_logprobs, its default); a teacher that
+        // scores the same prefix by prefill gives the same values.
         ids.splice(at, 1);
-        const p = Math.exp(shape.logprobs[at] as number);
-        const shift = -Math.log1p(-p);
         const lps = new Float64Array(TOP_K);
         const text: string[] = [];
         for (let k = 0, j = 0; k < RAW_K && j < TOP_K; k++) {
           if (k === at) continue;
-          const lp = Math.min(0, roundLogprob((shape.logprobs[k] as number) + shift));
-          lps[j++] = lp;
-          text.push(String(lp));
+          lps[j++] = shape.logprobs[k] as number;
+          text.push(shape.text[k] as string);
         }
         logprobs = lps;
         logprobText = text;
