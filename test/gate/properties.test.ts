@@ -215,8 +215,8 @@ describe("gate properties", () => {
   });
 });
 
-describe("gate speed", () => {
-  it("judges 2000 requests × 256 tokens × 20 top_logprobs in linear time (≈0.4 s unloaded)", () => {
+describe("gate at scale", () => {
+  it("judges 2000 requests × 256 tokens × 20 top_logprobs (its time: bench/gate-speed)", () => {
     const words = Array.from({ length: 400 }, (_, i) => ` w${i}`);
     const position = (i: number): GateToken =>
       tok(
@@ -236,14 +236,11 @@ describe("gate speed", () => {
         fixedLength: true,
       });
     });
-    const start = performance.now();
     const g = gateVerdict(
       reqs.map((r) => compareRequest(r, DEFAULT_GATE_THRESHOLDS)),
       DEFAULT_GATE_THRESHOLDS,
     );
-    const ms = performance.now() - start;
     expect(g.passed).toBe(true);
     expect(g.counts.matchedTokens).toBe(512_000);
-    expect(ms).toBeLessThan(5000); // generous: the machine is shared
   });
 });

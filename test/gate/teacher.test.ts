@@ -396,8 +396,8 @@ describe("gateVerdict: the teacher's aggregates against the stock control", () =
   });
 });
 
-describe("teacher speed", () => {
-  it("judges 1000 forked requests × 256 teacher-scored tokens and their session in linear time", () => {
+describe("teacher at scale", () => {
+  it("judges 1000 forked requests × 256 teacher-scored tokens and their session (its time: bench/gate-speed)", () => {
     const pre = forkedVerdict({ at: 0, len: 256 });
     const scored = Array.from({ length: 256 }, (_, i) =>
       score({
@@ -409,15 +409,12 @@ describe("teacher speed", () => {
       }),
     );
     const control = scored.map(({ claimed, ...s }) => s);
-    const start = performance.now();
     const vs = Array.from({ length: 1000 }, (_, r) =>
       judge({ ...pre, id: `throughput.1:${r}` }, { tokens: scored, stop: eosScore(), control }, T),
     );
     const g = gateVerdict(vs, T, { final: true });
     gateMargins(g, T);
-    const ms = performance.now() - start;
     expect(g.teacher.candidate.tokens).toBe(256_000);
     expect(g.passed).toBe(true);
-    expect(ms).toBeLessThan(5000); // ≈0.3 s unloaded; generous: the machine is shared
   });
 });
