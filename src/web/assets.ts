@@ -52,6 +52,8 @@ figure { margin: 0; }
 .tokens td, .tokens th { white-space: pre; border: 1px solid var(--line); text-align: center; }
 .tokens td.at { background: #fff3cd; }
 .tokens td.differs { background: #f8d7da; color: var(--fail); font-weight: 600; }
+.teacher-tokens td { text-align: right; }
+.teacher-tokens tr.failing td { background: #f8d7da; color: var(--fail); font-weight: 600; }
 .none { color: var(--muted); }
 details summary { cursor: pointer; margin: .5rem 0; }
 @media (max-width: 40rem) {

@@ -1,9 +1,17 @@
 // What the API and the dashboard show of one eval job: the store's record of it (who ran, with what
 // result) and, from its EvalReport, each server's TTFT samples and throughput trials against the
-// baseline's, and the gate's result per prompt with the first divergence token by token. Pure: the
-// report is read by the caller.
+// baseline's, and the gate's result per prompt with the first divergence token by token and, after
+// it, the teacher's evidence token by token. Pure: the report is read by the caller.
 import type { EvalReport, ServerRun } from "../eval/report.js";
-import type { Divergence, GateStatus } from "../gate/types.js";
+import type {
+  Divergence,
+  Fork,
+  GateStatus,
+  RequestVerdict,
+  StockComparison,
+  TeacherScore,
+  TokenVerdict,
+} from "../gate/types.js";
 import type { Job } from "../store/store.js";
 
 /** Tokens shown before and after a divergence. */
@@ -21,6 +29,33 @@ export interface DivergenceView extends Divergence {
   tokens: TokenCell[];
 }
 
+/** One candidate token after the fork, as the teacher scored it. */
+export interface TeacherTokenCell {
+  position: number;
+  /** The candidate's token. */
+  token: string;
+  /** The teacher's logprob of it, its rank (1: the teacher's top-1) and the top-1's logprob. */
+  logprob: number;
+  rank: number;
+  top1: number;
+  /** The candidate's own logprob for it. */
+  claimed: number;
+  verdict: TokenVerdict;
+}
+
+/** The teacher's evidence on a forked request: a window of its scored tokens, around the failing
+ *  one when a token failed the request, else from the fork on. */
+export interface TeacherEvidenceView {
+  fork: Fork;
+  /** Tokens the teacher scored (the window shows some of them). */
+  scored: number;
+  /** Where the request failed, when it did after the fork (a token, or the stop). */
+  failedAt: number | null;
+  tokens: TeacherTokenCell[];
+  /** The end of sequence where the candidate stopped, as the teacher scored it. */
+  stop: TeacherScore | null;
+}
+
 export interface PromptVerdictView {
   id: string;
   status: GateStatus;
@@ -31,6 +66,7 @@ export interface PromptVerdictView {
   matchedTokens: number;
   maxLogprobError: number;
   divergence: DivergenceView | null;
+  teacher: TeacherEvidenceView | null;
 }
 
 export interface ServerView {
@@ -60,6 +96,8 @@ export interface CandidateView extends ServerView {
     meanLogprobError: number;
     maxLogprobError: number;
     toleratedDivergences: number;
+    /** The teacher-scored tokens' aggregates, the candidate's against the stock control's. */
+    teacher: StockComparison;
     prompts: PromptVerdictView[];
   };
 }
@@ -134,6 +172,35 @@ export function tokenWindow(
   return cells;
 }
 
+/** The teacher's evidence of a forked request, windowed (null when the teacher did not judge it). */
+export function teacherView(v: RequestVerdict): TeacherEvidenceView | null {
+  const e = v.teacher;
+  const fork = v.fork;
+  if (!e || !fork) return null;
+  const end = fork.position + e.tokens.length;
+  const failedAt =
+    v.status === "fail" && v.failedAt !== undefined && v.failedAt >= fork.position
+      ? v.failedAt
+      : null;
+  const from = failedAt === null ? fork.position : Math.max(fork.position, failedAt - BEFORE);
+  const to = Math.min(end, (failedAt ?? fork.position + BEFORE) + AFTER);
+  const tokens: TeacherTokenCell[] = [];
+  for (let p = from; p < to; p++) {
+    const s = e.tokens[p - fork.position];
+    if (!s) break;
+    tokens.push({
+      position: p,
+      token: s.token,
+      logprob: s.logprob,
+      rank: s.rank,
+      top1: s.top1,
+      claimed: s.claimed,
+      verdict: s.verdict,
+    });
+  }
+  return { fork, scored: e.tokens.length, failedAt, tokens, stop: e.stop };
+}
+
 export function reportView(report: EvalReport, job: Job): ReportView {
   const phases = { ttft: report.arena.workload.ttftPhase, tps: report.arena.workload.tpsPhase };
   const reference = report.baseline.outputs;
@@ -160,6 +227,7 @@ export function reportView(report: EvalReport, job: Job): ReportView {
           meanLogprobError: c.gate.meanLogprobError,
           maxLogprobError: c.gate.maxLogprobError,
           toleratedDivergences: c.gate.toleratedDivergences,
+          teacher: c.gate.teacher,
           prompts: c.gate.verdicts.map((v) => ({
             id: v.id,
             status: v.status,
@@ -179,6 +247,7 @@ export function reportView(report: EvalReport, job: Job): ReportView {
                   ),
                 }
               : null,
+            teacher: teacherView(v),
           })),
         },
       };

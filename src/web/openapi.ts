@@ -235,7 +235,7 @@ export function openApiDocument(version: string): object {
         Eval: {
           type: "object",
           description:
-            "report: per server (baseline first) TTFT samples of the TTFT phase, throughput per trial, and for candidates the score and the gate's verdict per prompt with the first divergence token by token",
+            "report: per server (baseline first) TTFT samples of the TTFT phase, throughput per trial, and for candidates the score and the gate's verdict per prompt with the first divergence token by token and, after it, the teacher's evidence (per token: the candidate's token, the teacher's logprob, rank and top-1, the candidate's own logprob, the verdict)",
           properties: {
             id: { type: "integer" },
             status: { enum: ["pending", "submitted", "settled", "failed"] },

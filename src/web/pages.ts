@@ -328,6 +328,35 @@ function divergence(p: PromptVerdictView): SafeHtml | "" {
 </div>`;
 }
 
+const lp = (x: number) => x.toFixed(3);
+
+/** After the fork: each candidate token as the teacher scored it, the failing one marked. */
+function teacherEvidence(p: PromptVerdictView): SafeHtml | "" {
+  const e = p.teacher;
+  if (!e) return "";
+  const rows = e.tokens.map((t) => {
+    const failing = t.position === e.failedAt;
+    return html`<tr class="${failing ? "failing" : "scored"}" data-position="${t.position}" data-verdict="${t.verdict}"><td class="num">${t.position}</td>${tokenCell(t.token, "tok")}<td class="num">${lp(t.logprob)}</td><td class="num">${t.rank}</td><td class="num">${lp(t.top1)}</td><td class="num">${lp(t.claimed)}</td><td class="verdict">${t.verdict}</td></tr>`;
+  });
+  const shown =
+    e.tokens.length === 0 ? "none" : `${e.tokens[0]?.position}–${e.tokens.at(-1)?.position}`;
+  const stop = e.stop
+    ? html` The candidate stopped after token ${e.fork.candidateTokens - 1}: the teacher's end of sequence there has logprob ${lp(e.stop.logprob)}, rank ${e.stop.rank}, top-1 ${lp(e.stop.top1)}.`
+    : "";
+  return html`<div class="teacher" data-prompt="${p.id}" data-fork="${e.fork.position}">
+<p>The teacher (the baseline image, scoring the candidate's own prefix) from the fork at token ${e.fork.position} on (the first difference judged by ${e.fork.judgedBy === "teacher" ? "the teacher" : "the reference's top list"}): ${e.scored} tokens scored, tokens ${shown} shown${e.failedAt === null ? "" : `, the request failed at token ${e.failedAt}`}.${stop}</p>
+<div class="scroll"><table class="tokens teacher-tokens"><thead><tr><th>token #</th><th>candidate token</th><th>teacher logprob</th><th>rank</th><th>teacher top-1</th><th>candidate's logprob</th><th>verdict</th></tr></thead><tbody>
+${rows}
+</tbody></table></div>
+</div>`;
+}
+
+function teacherSummary(c: CandidateView): string {
+  const { candidate: m, control: k } = c.gate.teacher;
+  if (m.tokens === 0) return "";
+  return ` The teacher scored ${m.tokens} tokens after the forks: ${pct(m.notFineShare)} outside the tie gap of its top-1, mean NLL excess ${m.nllExcess.toFixed(4)}; the stock control's ${k.tokens}: ${pct(k.notFineShare)}, ${k.nllExcess.toFixed(4)}.`;
+}
+
 function candidateSection(c: CandidateView, b: ServerView, tpsPhase: string, ttftPhase: string) {
   const ttft = histogramSvg({
     title: `TTFT of ${c.name} vs baseline (${ttftPhase} phase)`,
@@ -369,7 +398,7 @@ function candidateSection(c: CandidateView, b: ServerView, tpsPhase: string, ttf
   const improvements = `TTFT gain ${pct(c.ttftImprovement)}, throughput gain ${pct(c.tpsImprovement)}`;
   const oddPrompts = odd.map(
     (p) =>
-      html`<div class="prompt ${p.status}"><p><strong>${p.id}</strong>: ${p.status}${p.reason ? ` (${p.reason})` : ""}${p.message ? `: ${p.message}` : ""}</p>${divergence(p)}</div>`,
+      html`<div class="prompt ${p.status}"><p><strong>${p.id}</strong>: ${p.status}${p.reason ? ` (${p.reason})` : ""}${p.message ? `: ${p.message}` : ""}</p>${divergence(p)}${teacherEvidence(p)}</div>`,
   );
   return html`<section class="candidate" id="candidate-${c.name}" data-name="${c.name}" data-score="${c.score}" data-passed="${String(c.gate.passed)}">
 <h2>${c.name} <small>${c.role}${c.submissionId === null ? "" : `, submission s${c.submissionId}`}</small></h2>
@@ -377,7 +406,7 @@ function candidateSection(c: CandidateView, b: ServerView, tpsPhase: string, ttf
 ${c.ttftMs === null || c.tokensPerSec === null ? "Not measured." : html`TTFT ${ms(c.ttftMs)} ms vs the baseline's ${ms(b.ttftMs)} ms; ${tps(c.tokensPerSec)} tok/s vs ${tps(b.tokensPerSec)} tok/s.`}</p>
 <div class="charts"><figure class="ttft-chart">${ttft}</figure><figure class="tps-chart">${thr}</figure></div>
 <h3>Gate: ${c.gate.passed ? "passed" : "failed"}</h3>
-<p>${c.gate.prompts.length} prompts judged; matched tokens ${pct(c.gate.matchedFraction)} of the reference's; ${c.gate.toleratedDivergences} tolerated divergences at near-ties; logprob error mean ${c.gate.meanLogprobError.toFixed(4)}, largest ${c.gate.maxLogprobError.toFixed(4)}.</p>
+<p>${c.gate.prompts.length} prompts judged; matched tokens ${pct(c.gate.matchedFraction)} of the reference's; ${c.gate.toleratedDivergences} requests forked from the reference at a near-tie; logprob error mean ${c.gate.meanLogprobError.toFixed(4)}, largest ${c.gate.maxLogprobError.toFixed(4)}.${teacherSummary(c)}</p>
 ${odd.length ? html`<h4>Prompts that diverged or failed (${odd.length})</h4>${join(oddPrompts, "\n")}` : html`<p>Every prompt matched the reference token for token.</p>`}
 <details><summary>Every prompt's verdict (${c.gate.prompts.length})</summary>
 ${table(

@@ -4,7 +4,10 @@
 // ordinary (they are sliced and parsed, not shown as given); enums are strings on the wire and get
 // hostile values too. Every branch that shows a string is taken: a king, a failed weight attempt,
 // passing and failing submissions, both kinds of history event, a report with a failed baseline
-// run, a passed and a failed candidate, a divergence with missing tokens on either side.
+// run, a passed and a failed candidate, a divergence with missing tokens on either side, the
+// teacher's evidence after a fork (passed, and failed at a token with the candidate's stop).
+
+import type { TokenVerdict } from "../../src/gate/types.js";
 import type { HistoryEntryView, StateView, SubmissionView } from "../../src/web/api.js";
 import type {
   CandidateView,
@@ -204,10 +207,50 @@ export function pageInputs(t: Text): PageInputs {
       message: t("baseline.failure.message", "HTTP 502 from http://[redacted]/v1/completions"),
     },
   };
+  /** The teacher's evidence of prompt `id` after a fork at token 12: tokens 12–16, the request
+   *  failing at `failedAt` (null: passed), stopped after token 16 when `stopped`. */
+  const teacher = (
+    id: string,
+    failedAt: number | null,
+    stopped: boolean,
+  ): NonNullable<PromptVerdictView["teacher"]> => ({
+    fork: {
+      position: 12,
+      judgedBy: t(`teacher.${id}.judgedBy`, "teacher") as "teacher",
+      candidateTokens: 17,
+      stopped,
+      ignoreEos: false,
+    },
+    scored: 5,
+    failedAt,
+    tokens: [" a", " bright", "\n", " day", "."].map((token, i) => ({
+      position: 12 + i,
+      token: t(`prompt.${id}.teacher.token${i}`, token),
+      logprob: -0.25 - i,
+      rank: failedAt === 12 + i ? 11 : 1,
+      top1: -0.2,
+      claimed: -0.251 - i,
+      verdict: t(
+        `prompt.${id}.teacher.verdict${i}`,
+        failedAt === 12 + i ? "rank" : "fine",
+      ) as TokenVerdict,
+    })),
+    stop: stopped
+      ? {
+          id: 151645,
+          token: t(`teacher.${id}.stop`, "<|im_end|>"),
+          logprob: -0.5,
+          rank: 2,
+          top1: -0.4,
+          eos: -0.5,
+        }
+      : null,
+  });
   const prompt = (
     id: string,
     status: PromptVerdictView["status"],
     divergence: PromptVerdictView["divergence"] = null,
+    teacherEvidence: PromptVerdictView["teacher"] = null,
   ): PromptVerdictView => ({
     id: t(`prompt.${id}.id`, id),
     status: t(`prompt.${id}.status`, status) as PromptVerdictView["status"],
@@ -218,6 +261,7 @@ export function pageInputs(t: Text): PageInputs {
     matchedTokens: status === "match" ? 32 : 12,
     maxLogprobError: 0.0123,
     divergence,
+    teacher: teacherEvidence,
   });
   const tok = (field: string, token: string) => t(`token.${field}`, token);
   const divergence: NonNullable<PromptVerdictView["divergence"]> = {
@@ -263,6 +307,11 @@ export function pageInputs(t: Text): PageInputs {
       meanLogprobError: 0.004,
       maxLogprobError: 0.0123,
       toleratedDivergences: 1,
+      teacher: {
+        candidate: { tokens: 240, notFine: 2, notFineShare: 2 / 240, nllExcess: 0.0123 },
+        control: { tokens: 250, notFine: 3, notFineShare: 3 / 250, nllExcess: 0.0101 },
+        judged: true,
+      },
       prompts,
     },
   });
@@ -278,11 +327,16 @@ export function pageInputs(t: Text): PageInputs {
     candidates: [
       candidate("cand-1", "king", true, [
         prompt("gate:0", "match"),
-        prompt("gate:1", "tolerated", divergence),
+        prompt("gate:1", "tolerated", divergence, teacher("gate:1", null, false)),
       ]),
       candidate("cand-2", "challenger", false, [
         prompt("gate:2", "match"),
-        prompt("gate:3", "fail", { ...divergence, reference: null, gap: null }),
+        prompt(
+          "gate:3",
+          "fail",
+          { ...divergence, reference: null, gap: null },
+          teacher("gate:3", 14, true),
+        ),
         prompt("gate:4", "fail", { ...divergence, candidate: null, referenceTop: [] }),
       ]),
     ],

@@ -147,7 +147,8 @@ describe("the dashboard's pages with hostile strings in every miner-controlled f
   it("renders 100 KB tokens, reasons and messages inert", () => {
     const big = "<script>alert(1)</script>\"'&\0\x1b".repeat(3_500);
     expect(big.length).toBeGreaterThan(100_000);
-    const long = /^(token\.c12$|prompt\.gate:3\.message|sub2\.failure|weights\.error|error\.)/;
+    const long =
+      /^(token\.c12$|prompt\.gate:3\.(message|teacher\.(token|verdict)2)|sub2\.failure|weights\.error|error\.)/;
     check(FIELDS.map((f) => (long.test(f) ? big : '"><img src=x onerror=alert(1)>')));
   });
 
@@ -174,5 +175,25 @@ describe("the dashboard's pages with hostile strings in every miner-controlled f
     expect(evalHtml).toContain('<td class="tok at differs" data-token=" a"> a</td>');
     expect(evalHtml).toContain('<td class="tok" data-token="\t">\\t</td>');
     expect(evalHtml).toContain('<a href="/api/evals/2/report">full EvalReport (JSON)</a>');
+  });
+
+  it("shows the teacher's evidence after a fork, token by token, the failing token marked", () => {
+    const i = pageInputs((_field, v) => v);
+    const evalHtml = evalPage(i.evalView, i.arena);
+    // gate:1 passed: its tokens from the fork on, each fine.
+    expect(evalHtml).toContain(
+      '<tr class="scored" data-position="13" data-verdict="fine"><td class="num">13</td><td class="tok" data-token=" bright"> bright</td><td class="num">-1.250</td><td class="num">1</td><td class="num">-0.200</td><td class="num">-1.251</td><td class="verdict">fine</td></tr>',
+    );
+    // gate:3 failed at token 14, ranked 11 by the teacher; it stopped after token 16.
+    expect(evalHtml).toContain(
+      '<tr class="failing" data-position="14" data-verdict="rank"><td class="num">14</td><td class="tok" data-token="\n">\\n</td><td class="num">-2.250</td><td class="num">11</td>',
+    );
+    expect(evalHtml.match(/<tr class="failing"/g)).toHaveLength(1);
+    expect(evalHtml).toMatch(
+      /from the fork at token 12 on \(the first difference judged by the teacher\): 5 tokens scored, tokens 12–16 shown, the request failed at token 14\. The candidate stopped after token 16: the teacher's end of sequence there has logprob -0\.500, rank 2, top-1 -0\.400\./,
+    );
+    expect(evalHtml).toContain(
+      "The teacher scored 240 tokens after the forks: 0.8 % outside the tie gap of its top-1, mean NLL excess 0.0123; the stock control&#39;s 250: 1.2 %, 0.0101.",
+    );
   });
 });
