@@ -2,10 +2,9 @@
 // up, evals failing, weights not being set, the chain unreachable, rented pods and their spend —
 // updated from its events.
 import { Counter, Gauge, Registry } from "prom-client";
-import { dayStartMs } from "../pod/providers/policy.js";
 import { LIVE_RENTAL_STATES, type ValidatorStore } from "../store/store.js";
 import type { ValidatorEvent } from "./events.js";
-import { rentalSpendTodayCents } from "./pod-view.js";
+import { spentTodayCents } from "./pod-view.js";
 
 export interface ValidatorMetrics {
   registry: Registry;
@@ -83,8 +82,7 @@ export function createMetrics(
     help: "Spent on rented pods since midnight UTC: each one's hourly price times its time rented",
     registers: [registry],
     collect() {
-      const t = now();
-      this.set(rentalSpendTodayCents(store.rentalSummariesSince(dayStartMs(t)), t) / 100);
+      this.set(spentTodayCents(store, now()) / 100);
     },
   });
   const cap = o.dailySpendCapCents;
@@ -94,9 +92,7 @@ export function createMetrics(
       help: "1 while today's spend on rented pods is at the daily cap: no pod is rented",
       registers: [registry],
       collect() {
-        const t = now();
-        const spent = rentalSpendTodayCents(store.rentalSummariesSince(dayStartMs(t)), t);
-        this.set(spent >= cap ? 1 : 0);
+        this.set(spentTodayCents(store, now()) >= cap ? 1 : 0);
       },
     });
   const rentals = new Counter({

@@ -27,9 +27,15 @@ const asSpend = (r: RentalSummary) => ({
   endedAtMs: r.endedAtMs,
 });
 
-/** Spent today (UTC) on these rentals, live ones up to `nowMs`. */
-export function rentalSpendTodayCents(rentals: readonly RentalSummary[], nowMs: number): number {
-  return spentCents(rentals.map(asSpend), dayStartMs(nowMs), nowMs);
+/** Reads the rentals of a day: the store, or its read-only view. */
+export interface RentalReader {
+  rentalSummariesSince(fromMs: number): RentalSummary[];
+}
+
+/** Spent today (UTC) on rented pods, live ones up to `nowMs`: what the daily cap counts. */
+export function spentTodayCents(store: RentalReader, nowMs: number): number {
+  const from = dayStartMs(nowMs);
+  return spentCents(store.rentalSummariesSince(from).map(asSpend), from, nowMs);
 }
 
 export function podView(r: RentalSummary, nowMs: number): PodView {
@@ -49,9 +55,6 @@ export function podView(r: RentalSummary, nowMs: number): PodView {
 }
 
 /** Every rental live now or ended today, as views, oldest first. */
-export function podViews(
-  store: { rentalSummariesSince(fromMs: number): RentalSummary[] },
-  nowMs: number,
-): PodView[] {
+export function podViews(store: RentalReader, nowMs: number): PodView[] {
   return store.rentalSummariesSince(dayStartMs(nowMs)).map((r) => podView(r, nowMs));
 }

@@ -11,7 +11,6 @@ import { PodClient } from "../pod/client.js";
 import { chooseOffer } from "../pod/providers/offers.js";
 import {
   autoDeleteFor,
-  dayStartMs,
   decide,
   type PolicyConfig,
   type PolicyPod,
@@ -27,7 +26,7 @@ import { makePodCredentials, podCredentialsEnv, TLS_CERT_ENV, TLS_KEY_ENV } from
 import type { Rental, ValidatorStore } from "../store/store.js";
 import type { RentalStep, ValidatorEvent } from "./events.js";
 import { failpoint } from "./failpoint.js";
-import { rentalSpendTodayCents } from "./pod-view.js";
+import { spentTodayCents } from "./pod-view.js";
 import type { PodLease, PodProvider } from "./pods.js";
 
 /** What the launch script starts on a fresh machine. */
@@ -239,7 +238,7 @@ export class RentedPods implements PodProvider {
           ? { name: r.name, state: "busy", sinceMs: r.readyAtMs ?? r.createdAtMs }
           : { name: r.name, state: "idle", sinceMs: r.idleSinceMs },
     );
-    const spent = rentalSpendTodayCents(this.o.store.rentalsSince(dayStartMs(now)), now);
+    const spent = spentTodayCents(this.o.store, now);
     const d = decide({
       nowMs: now,
       waiting: this.waiting,

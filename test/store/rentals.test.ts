@@ -3,18 +3,10 @@
 // intent), and the summaries readers get carry no address, token or certificate.
 import { describe, expect, it } from "vitest";
 import { ValidatorStore } from "../../src/store/store.js";
+import { rentalIntent } from "../helpers/rentals.js";
 
 const T0 = Date.UTC(2025, 5, 1, 12);
-const intent = {
-  provider: "shadeform",
-  cloud: "massedcompute",
-  region: "us-central-2",
-  instanceType: "H200x4",
-  hourlyPriceCents: 1596,
-  token: "t".repeat(64),
-  fingerprint: "AB:CD",
-  autoDelete: { atMs: T0 + 3_600_000, spendCents: 1596 },
-};
+const intent = rentalIntent({ autoDelete: { atMs: T0 + 3_600_000, spendCents: 1596 } });
 
 describe("rentals in the store", () => {
   it("names each intent uniquely, never reusing a name, and moves it through its life", () => {
@@ -93,7 +85,7 @@ describe("rentals in the store", () => {
     expect(summary?.name).toBe(live.name);
     for (const secret of ["address", "token", "fingerprint"])
       expect(summary).not.toHaveProperty(secret);
-    expect(JSON.stringify(summary)).not.toMatch(/10\.0\.0\.2|tttt|AB:CD/);
+    expect(JSON.stringify(summary)).not.toMatch(/10\.0\.0\.2|secret-token|AB:CD/);
     expect(s.rentalCounts()).toMatchObject({ deleted: 1, ready: 1, intent: 0 });
     s.close();
   });

@@ -1,20 +1,19 @@
 // `cacheon validator run` killed with SIGKILL at each failpoint of a round, then restarted: the
 // final state must equal an uninterrupted run's — no submission lost, none evaluated twice (one
 // job on the pod), one king crowned once, and every weight set on chain recorded exactly once.
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STORE_FILE } from "../../src/app/validator-service.js";
 import { DEV_ADDRESSES } from "../../src/chain/local/chain.js";
-import { cliEntry } from "../../src/entry.js";
 import { PodClient } from "../../src/pod/client.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import { FAILPOINT_ENV, FAILPOINTS, type Failpoint } from "../../src/validator/failpoint.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
 import { aliceWallet } from "../helpers/wallets.js";
 import { commitAll, NETUID, startTestArena, TEST_MINERS, weightsOnChain } from "./fixture.js";
+import { validatorRun } from "./validator-process.js";
 
 // Bob (fastest), Charlie (fast) and Eve (a copy of Bob's image).
 const MINERS = TEST_MINERS.filter((m) => m.uri !== "//Dave");
@@ -29,30 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function validatorRun(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliEntry(), "validator", "run", ...args], {
-      env: { ...process.env, ...env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d));
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 interface Outcome {
   statuses: Record<string, string>;

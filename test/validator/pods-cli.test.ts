@@ -12,6 +12,7 @@ import { podsTable } from "../../src/cli/pods.js";
 import { cliEntry } from "../../src/entry.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import { podView } from "../../src/validator/pod-view.js";
+import { rentalIntent } from "../helpers/rentals.js";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "cacheon-pods-cli-"));
@@ -30,16 +31,8 @@ async function cacheon(
   }
 }
 
-const intent = (price: number) => ({
-  provider: "shadeform",
-  cloud: "massedcompute",
-  region: "us-central-2",
-  instanceType: "H200x4",
-  hourlyPriceCents: price,
-  token: "secret-token-0123456789",
-  fingerprint: "AB:CD:EF",
-  autoDelete: { atMs: now + 3_600_000, spendCents: 1000 },
-});
+const intent = (hourlyPriceCents: number) =>
+  rentalIntent({ hourlyPriceCents, autoDelete: { atMs: now + 3_600_000, spendCents: 1000 } });
 
 beforeAll(() => {
   mkdirSync(state);

@@ -3,7 +3,6 @@
 // restarted against the same Shadeform double (whose instances are real `pod serve` processes):
 // every round ends with the job settled once, no instance left running, and exactly one instance
 // ever made for the round's one job (none rented twice, none leaked).
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { minerImages } from "../../src/app/local-arena.js";
 import { STORE_FILE } from "../../src/app/validator-service.js";
 import { DEV_ADDRESSES } from "../../src/chain/local/chain.js";
-import { cliEntry } from "../../src/entry.js";
 import { startShadeformDouble } from "../../src/pod/providers/shadeform-double.js";
 import { ValidatorStore } from "../../src/store/store.js";
 import { FAILPOINT_ENV, type Failpoint } from "../../src/validator/failpoint.js";
@@ -19,6 +17,7 @@ import { SHADEFORM_KEY_ENV } from "../../src/validator/rent-config.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
 import { aliceWallet } from "../helpers/wallets.js";
 import { commitAll, NETUID, startTestArena, TEST_MINERS } from "./fixture.js";
+import { validatorRun } from "./validator-process.js";
 
 // Bob (fastest), Charlie (fast) and Eve (a copy of Bob's image): one job of two challengers.
 const MINERS = TEST_MINERS.filter((m) => m.uri !== "//Dave");
@@ -33,28 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-}
-
-function validatorRun(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Exit> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliEntry(), "validator", "run", ...args], {
-      env: { ...process.env, ...env },
-    });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d));
-    child.stderr.on("data", (d: Buffer) => (out += d));
-    const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out });
-    });
-  });
-}
 
 /** One round on a fresh chain and double, killed at `failpoint` first, then run until idle. */
 async function round(name: string, failpoint: Failpoint) {
@@ -86,9 +63,9 @@ async function round(name: string, failpoint: Failpoint) {
     ];
     const env = { [SHADEFORM_KEY_ENV]: double.apiKey };
     const killed = await validatorRun(args, { ...env, [FAILPOINT_ENV]: failpoint }, 120_000);
-    expect(killed.signal, `${failpoint}: ${killed.out}`).toBe("SIGKILL");
+    expect(killed.signal, `${failpoint}: ${killed.stdout}\n${killed.stderr}`).toBe("SIGKILL");
     const done = await validatorRun(args, { ...env, [FAILPOINT_ENV]: "" }, 150_000);
-    expect(done.code, done.out).toBe(0);
+    expect(done.code, `${done.stdout}\n${done.stderr}`).toBe(0);
 
     const store = ValidatorStore.open(join(state, STORE_FILE));
     try {

@@ -16,6 +16,7 @@ import type { ValidatorEvent } from "../../src/validator/events.js";
 import { createMetrics } from "../../src/validator/metrics.js";
 import { podViews } from "../../src/validator/pod-view.js";
 import { launchScript, RentedPods } from "../../src/validator/rented-pods.js";
+import { rentalIntent } from "../helpers/rentals.js";
 
 const IMAGE = `ghcr.io/cacheon/cacheon@sha256:${"ab".repeat(32)}`;
 const LAUNCH = { image: IMAGE, podPort: 8750, modelsDir: "/models" };
@@ -167,15 +168,7 @@ describe("RentedPods against the Shadeform double", () => {
     const intent = (n: number) =>
       store.insertRentalIntent(
         "cacheon-5GrwvaEF",
-        {
-          provider: "shadeform",
-          ...placement,
-          instanceType: placement.type,
-          hourlyPriceCents: 1596,
-          token: "x".repeat(32),
-          fingerprint: "AB",
-          autoDelete: { atMs: Date.now() + 3_600_000, spendCents: 100 },
-        },
+        rentalIntent({ autoDelete: { atMs: Date.now() + 3_600_000, spendCents: 100 } }),
         Date.now() + n,
       );
     const made = intent(0); // its create happened, the kill came before its id was stored
@@ -283,16 +276,7 @@ describe("RentedPods against the Shadeform double", () => {
     const q = pods({ capCents: 1000, now: () => noon });
     const spent = store.insertRentalIntent(
       "cacheon-5GrwvaEF",
-      {
-        provider: "shadeform",
-        cloud: "c",
-        region: "r",
-        instanceType: "H200x4",
-        hourlyPriceCents: 1200,
-        token: "t",
-        fingerprint: "f",
-        autoDelete: { atMs: 0, spendCents: 0 },
-      },
+      rentalIntent({ hourlyPriceCents: 1200 }),
       noon - 3_600_000,
     );
     store.markRentalCreated(spent.name, "gone", noon - 3_600_000);

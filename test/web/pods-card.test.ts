@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ValidatorStore } from "../../src/store/store.js";
 import { stateView } from "../../src/web/api.js";
 import { dashboardPage } from "../../src/web/pages.js";
+import { rentalIntent } from "../helpers/rentals.js";
 import { ordinary, pageInputs } from "./page-fixtures.js";
 
 const NOON = Date.UTC(2025, 5, 1, 12);
@@ -12,16 +13,7 @@ const rules = { marginM0: 0.01, decayMs: 7 * 86_400_000, burnUid: 0 };
 
 function storeWithPods(): ValidatorStore {
   const s = ValidatorStore.open(":memory:");
-  const intent = {
-    provider: "shadeform",
-    cloud: "massedcompute",
-    region: "us-central-2",
-    instanceType: "H200x4",
-    hourlyPriceCents: 1596,
-    token: "secret-token-0123456789",
-    fingerprint: "AB:CD:EF",
-    autoDelete: { atMs: NOON + 3_600_000, spendCents: 1596 },
-  };
+  const intent = rentalIntent({ autoDelete: { atMs: NOON + 3_600_000, spendCents: 1596 } });
   const ready = s.insertRentalIntent("cacheon-5Grwva", intent, NOON - 1_800_000);
   s.markRentalCreated(ready.name, "i-1", NOON - 1_800_000);
   s.markRentalReady(ready.name, "203.0.113.9:8750", NOON - 125_000);
