@@ -2,7 +2,7 @@
 // it runs the session with its runtime and keeps every job's events, report and logs in its state
 // directory, so a restarted worker still answers for the jobs of the one before it. Off loopback it
 // speaks HTTPS only (pod/tls.ts), unless told otherwise.
-import { statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { TOKEN_ENV } from "../pod/auth.js";
 import { FIREWALL_MODES, RUNTIME_KINDS } from "../pod/runtime.js";
@@ -16,7 +16,8 @@ import {
 } from "../pod/tls.js";
 import type { GpuSelection } from "../runtime/docker/container-config.js";
 import { CliError } from "./errors.js";
-import { parseGpusOption, parsePort, podToken, readOptionFile } from "./options.js";
+import { arenaOption, parseGpusOption, parsePort, podToken, readOptionFile } from "./options.js";
+import { defaultHubUrl, HUB_URL_HELP, registerPodWeights } from "./pod-weights.js";
 import { listenError, serveUntilSignal } from "./serve.js";
 
 interface PodServeOptions {
@@ -33,6 +34,9 @@ interface PodServeOptions {
   tlsKey?: string;
   selfSigned?: boolean;
   insecureHttp?: boolean;
+  weights?: string;
+  hubUrl?: string;
+  download: boolean;
 }
 
 /** The key pair given by --tls-cert/--tls-key, else by the environment (PEM text); none: undefined. */
@@ -116,6 +120,15 @@ export function registerPod(program: Command): void {
       "the model weights directory, mounted read-only into containers (required with --runtime docker)",
     )
     .option(
+      "--weights <arena>",
+      "get the arena's pinned model weights (a preset or a JSON file: its model.weights) into --models before taking jobs: files the folder holds are verified, missing ones downloaded from the hub and verified; /health shows the progress, and a file that does not match stops every job with the reason",
+    )
+    .option("--hub-url <url>", `with --weights: ${HUB_URL_HELP}`)
+    .option(
+      "--no-download",
+      "with --weights: verify the folder only (a provider volume), never download",
+    )
+    .option(
       "--gpus <list>",
       "GPUs a server gets: all, none or indices like 0,1,2,3",
       parseGpusOption,
@@ -140,7 +153,7 @@ export function registerPod(program: Command): void {
     )
     .addHelpText(
       "after",
-      `\nThe API and the state directory: docs/validators/pod.md. Example:\n  openssl rand -hex 32 > pod.token && chmod 600 pod.token\n  cacheon pod serve --token-file pod.token --models /data/Qwen2.5-72B-Instruct --gpus 0,1,2,3`,
+      `\nThe API and the state directory: docs/validators/pod.md. Example:\n  openssl rand -hex 32 > pod.token && chmod 600 pod.token\n  cacheon pod serve --token-file pod.token --models /data/Qwen2.5-72B-Instruct --gpus 0,1,2,3\nOn a fresh machine, with the weights fetched and verified first (docs/validators/pod.md, The weights):\n  cacheon pod serve --host 0.0.0.0 --token-file pod.token --models /models --weights v1`,
     )
     .action(async (opts: PodServeOptions) => {
       const token = podToken(opts.tokenFile);
@@ -155,6 +168,13 @@ export function registerPod(program: Command): void {
         });
       } catch (err) {
         throw new CliError((err as Error).message);
+      }
+      const weightsPin =
+        opts.weights === undefined ? undefined : arenaOption(opts.weights).model.weights;
+      if (weightsPin !== undefined) {
+        if (opts.models === undefined)
+          throw new CliError("--weights needs --models DIR (where the weights are, or are to go)");
+        if (opts.download) mkdirSync(opts.models, { recursive: true, mode: 0o755 });
       }
       const models = modelsDir(opts.models);
       if (opts.runtime === "docker" && models === undefined)
@@ -177,6 +197,7 @@ export function registerPod(program: Command): void {
       const { selfMadeIdentity } = await import("../pod/tls.js");
       const { loadVocabulary } = await import("../contract/tokenizer.js");
       const { loadPromptPool } = await import("../arena/pool.js");
+      const { hubHeaders, startWeightsSetup } = await import("../pod/weights/setup.js");
       const log = (line: string) => process.stderr.write(`cacheon pod: ${line}\n`);
 
       let state: ReturnType<typeof claimStateDir>;
@@ -226,6 +247,18 @@ export function registerPod(program: Command): void {
             throw new CliError((err as Error).message);
           }
         }
+        // Runs while the pod already answers, so /health can say why no job is taken yet.
+        const weights =
+          weightsPin === undefined || models === undefined
+            ? undefined
+            : startWeightsSetup({
+                pin: weightsPin,
+                dir: models,
+                hub: opts.download ? (opts.hubUrl ?? defaultHubUrl()) : null,
+                headers: hubHeaders(),
+                stateDir: opts.stateDir,
+                log,
+              });
         const server = await startPodServer({
           host: opts.host,
           port: opts.port,
@@ -233,7 +266,9 @@ export function registerPod(program: Command): void {
           store,
           worker,
           tls,
-        }).catch((err: unknown) => {
+          weights: weights?.tracker,
+        }).catch(async (err: unknown) => {
+          await weights?.stop();
           throw listenError(err, opts.host, opts.port) ?? err;
         });
         if (tls) {
@@ -250,6 +285,7 @@ export function registerPod(program: Command): void {
             `WARNING: plain HTTP on ${opts.host} (--insecure-http): the token and every report cross the network in the clear`,
           );
         serveUntilSignal(`cacheon pod listening on ${server.url}`, async () => {
+          await weights?.stop();
           await worker.close();
           await server.close();
           state.release();
@@ -259,4 +295,5 @@ export function registerPod(program: Command): void {
         throw err;
       }
     });
+  registerPodWeights(pod);
 }

@@ -10,6 +10,7 @@ import { RESERVED_SERVER_NAMES } from "../eval/server.js";
 import type { EvalProgress, NamedServer } from "../eval/session.js";
 import { PROFILE_NAMES } from "../reference/profile.js";
 import { type ServerSpec, ServerSpecSchema } from "../runtime/spec.js";
+import { WeightsStatusSchema } from "./weights/status.js";
 
 /** A server's name in a job and a report: also a file name in the job store. */
 export const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/;
@@ -216,6 +217,11 @@ export const JobStatusSchema = z.strictObject({
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 export const JobListSchema = z.strictObject({ jobs: z.array(JobStatusSchema) });
-export const HealthSchema = z.strictObject({ ok: z.literal(true), busy: z.boolean() });
+/** `weights`: where the weights a pod started with `--weights` stand; jobs wait for "ready". */
+export const HealthSchema = z.strictObject({
+  ok: z.literal(true),
+  busy: z.boolean(),
+  weights: WeightsStatusSchema.optional(),
+});
 export const SubmittedSchema = z.strictObject({ id: z.string() });
 export const ErrorBodySchema = z.object({ error: z.string(), running: z.string().optional() });

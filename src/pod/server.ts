@@ -19,6 +19,7 @@ import { bearerMatches } from "./auth.js";
 import { isJobId, type JobStore } from "./jobs.js";
 import { JobRequestSchema, type PodEvent } from "./schema.js";
 import type { PodTlsIdentity } from "./tls.js";
+import type { WeightsTracker } from "./weights/status.js";
 import type { PodWorker } from "./worker.js";
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -33,6 +34,8 @@ export interface PodServerOptions {
   onError?: ServerErrorReporter;
   /** Serve HTTPS with this key pair (tls.ts); plain HTTP without. */
   tls?: PodTlsIdentity;
+  /** The weights setup (pod/weights): shown by /health; no job is taken until it is ready. */
+  weights?: Pick<WeightsTracker, "status" | "refusal">;
 }
 
 export interface PodServer {
@@ -80,7 +83,11 @@ export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
     };
     if (path === "/health") {
       allow("GET");
-      return sendJson(res, 200, { ok: true, busy: worker.running !== null });
+      return sendJson(res, 200, {
+        ok: true,
+        busy: worker.running !== null,
+        ...(o.weights && { weights: o.weights.status() }),
+      });
     }
     if (!bearerMatches(o.token, req.headers.authorization))
       throw new HttpError(401, "missing or wrong bearer token", {
@@ -91,6 +98,8 @@ export async function startPodServer(o: PodServerOptions): Promise<PodServer> {
       if (method === "GET") return sendJson(res, 200, { jobs: store.list() });
       const parsed = JobRequestSchema.safeParse(await readJson(req, BODY_LIMIT));
       if (!parsed.success) throw new HttpError(400, formatZodIssues(parsed.error));
+      const refusal = o.weights?.refusal();
+      if (refusal) throw new HttpError(503, refusal);
       const submitted = worker.submit(parsed.data);
       if ("running" in submitted)
         throw new HttpError(409, `the pod is busy with job ${submitted.running}`, {

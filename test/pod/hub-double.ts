@@ -14,6 +14,8 @@ export interface HubDouble {
   cut(path: string, at: number, times?: number): void;
   /** The file's next `times` answers are 503. */
   unavailable(path: string, times: number): void;
+  /** The file's answers wait until `release()`. */
+  hold(path: string): { release(): void };
   close(): Promise<void>;
 }
 
@@ -27,8 +29,9 @@ export async function startHubDouble(
   const requests: string[] = [];
   const cuts = new Map<string, { at: number; times: number }>();
   const down = new Map<string, number>();
+  const held = new Map<string, Promise<void>>();
   const prefix = `/${repo}/resolve/${revision}/`;
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     const url = decodeURIComponent(req.url ?? "");
     const range = req.headers.range;
     requests.push(`${url} ${range ?? "-"}`);
@@ -38,6 +41,7 @@ export async function startHubDouble(
       res.writeHead(404, { "content-type": "text/plain" }).end("Entry not found");
       return;
     }
+    await held.get(path);
     const bytes = Buffer.from(body);
     const failures = down.get(path) ?? 0;
     if (failures > 0) {
@@ -74,6 +78,11 @@ export async function startHubDouble(
     requests,
     cut: (path, at, times = 1) => cuts.set(path, { at, times }),
     unavailable: (path, times) => down.set(path, times),
+    hold: (path) => {
+      let release = () => {};
+      held.set(path, new Promise<void>((r) => (release = r)));
+      return { release: () => release() };
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -133,6 +133,20 @@ describe("prepareWeights from the hub", () => {
     expect(hub.requests.filter((r) => r.includes("00001"))).toHaveLength(1);
   });
 
+  it("stops the downloads in flight when one file is refused, and answers with that file", async () => {
+    const dir = freshDir();
+    const pin = pinned();
+    (pin.files[0] as WeightsPin["files"][number]).sha256 = sha256("not the config");
+    const held = hub.hold("model-00002-of-00002.safetensors");
+    try {
+      const msg = await weightsError(prepareWeights({ pin, dir, hub: hub.url, ...fast }));
+      expect(msg).toMatch(/^config\.json: the downloaded file's sha256 is /);
+      expect(existsSync(join(dir, "model-00002-of-00002.safetensors"))).toBe(false);
+    } finally {
+      held.release();
+    }
+  });
+
   it("resumes a cut download with a Range request and still checks the whole file's sha256", async () => {
     const dir = freshDir();
     const shard = "model-00001-of-00002.safetensors";

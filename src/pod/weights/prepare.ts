@@ -6,6 +6,7 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { WeightsPin } from "../../arena/config.js";
+import { forEachLimited } from "../../concurrency.js";
 import { downloadFile, hubFileUrl, WeightsError } from "./download.js";
 import { hashFile } from "./files.js";
 import type { WeightsEvent } from "./status.js";
@@ -70,27 +71,6 @@ async function sizeIfFile(file: string): Promise<number | null> {
   }
 }
 
-/** Runs `fn` on each item, `limit` at a time; the first failure stops the rest and is thrown. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const runs = Array.from({ length: Math.min(limit, items.length) }, worker);
-  const results = await Promise.allSettled(runs);
-  const rejected = results.find((r) => r.status === "rejected");
-  if (rejected) throw (rejected as PromiseRejectedResult).reason;
-}
-
 /** Rejects with a WeightsError (one line, naming the file) when the weights cannot be had. */
 export async function prepareWeights(o: PrepareWeightsOptions): Promise<WeightsRecord> {
   const now = o.now ?? Date.now;
@@ -141,9 +121,11 @@ export async function prepareWeights(o: PrepareWeightsOptions): Promise<WeightsR
   const downloadStart = now();
   let downloadedBytes = 0;
   const hub = o.hub as string;
-  try {
-    await pool(missing, o.concurrency ?? 4, async (f) => {
-      emit({ type: "file", path: f.path, action: "download", size: f.size });
+  // The first failure is the answer; the downloads it stops fail after it, as aborted.
+  let first: unknown;
+  await forEachLimited(missing, o.concurrency ?? 4, async (f) => {
+    emit({ type: "file", path: f.path, action: "download", size: f.size });
+    try {
       const got = await downloadFile({
         url: hubFileUrl(hub, o.pin.repo, o.pin.revision, f.path),
         dest: join(o.dir, f.path),
@@ -161,11 +143,14 @@ export async function prepareWeights(o: PrepareWeightsOptions): Promise<WeightsR
         onRetry: (attempt, reason) => emit({ type: "retry", path: f.path, attempt, reason }),
       });
       done(f, got.sha256, got.size, "hub");
-    });
-  } catch (err) {
-    stop.abort();
-    throw err;
-  }
+    } catch (err) {
+      if (!stop.signal.aborted) first = err;
+      stop.abort();
+      throw err;
+    }
+  }).catch((err: unknown) => {
+    throw first ?? err;
+  });
   const downloadMs = now() - downloadStart;
   emit({ type: "phase-done", phase: "download", ms: downloadMs });
 
