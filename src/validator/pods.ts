@@ -1,6 +1,6 @@
-// Where eval jobs run: GPU pods behind a small provider interface. This provider is a
-// static list from the config; a cloud provider (rent a pod while the queue has work, give it back
-// when idle) implements the same interface (docs/validators/pods.md).
+// Where eval jobs run: GPU pods behind a small provider interface: a static list from the config
+// (here), or pods rented while the queue has work and given back when idle (rented-pods.ts;
+// docs/validators/pods.md).
 import { PodClient } from "../pod/client.js";
 
 export interface PodLease {

@@ -1,10 +1,13 @@
 // The renting configuration (`validator run --rent FILE`): defaults filled in, every invalid field
 // named in one line, the image refused unless pinned by digest, and the Shadeform key taken from
 // the environment, never the file.
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { cliEntry } from "../../src/entry.js";
 import { CommandProvider } from "../../src/pod/providers/command.js";
 import { ShadeformProvider } from "../../src/pod/providers/shadeform.js";
 import {
@@ -88,4 +91,29 @@ describe("the rent config", () => {
     expect(p).toBeInstanceOf(CommandProvider);
     expect(p.kind).toBe("command");
   });
+});
+
+describe("validator run --rent", () => {
+  const run = promisify(execFile);
+  const validatorRun = async (...args: string[]) => {
+    const base = ["--wallet-name", "v", "--wallet-path", dir, "--netuid", "1"];
+    const all = [cliEntry(), "validator", "run", ...base, "--network", "ws://127.0.0.1:9", ...args];
+    return run(process.execPath, all).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
+    );
+  };
+
+  it("takes --pod or --rent, not both nor neither, and names a bad rent config in one line", async () => {
+    const either =
+      "cacheon: give --pod (one or more pods of your own) or --rent (rented on demand)\n";
+    expect(await validatorRun()).toEqual({ code: 2, stderr: either });
+    const both = await validatorRun("--rent", "x.json", "--pod", "http://127.0.0.1:1");
+    expect(both).toEqual({ code: 2, stderr: either });
+    const missing = join(dir, "missing.json");
+    expect(await validatorRun("--rent", missing)).toEqual({
+      code: 2,
+      stderr: `cacheon: --rent cannot read the rent config ${missing}: no such file\n`,
+    });
+  }, 30_000);
 });
