@@ -218,7 +218,7 @@ configure_runtime() {
 
 check_models() {
   [[ -d $MODELS ]] ||
-    fail "no model folder at $MODELS: download the arena's model there (v1: huggingface-cli download Qwen/Qwen2.5-72B-Instruct --local-dir $MODELS), or name another with --models DIR"
+    fail "no model folder at $MODELS: download the arena's model there (v1: huggingface-cli download Qwen/Qwen2.5-72B-Instruct --local-dir $MODELS, or cacheon pod weights fetch --models $MODELS), or name another with --models DIR"
   [[ -r $MODELS && -x $MODELS ]] || fail "cannot read $MODELS"
   [[ -f $MODELS/config.json ]] || fail "no config.json in $MODELS: not a model folder, or the download is incomplete"
   compgen -G "$MODELS/*.safetensors" >/dev/null ||
@@ -266,6 +266,8 @@ Next steps, in a checkout of cacheon on this host (docs/validators/docker.md):
   mkdir -p secrets && openssl rand -hex 32 > secrets/pod_token && chmod 0400 secrets/pod_token
   # the same token goes to the validator's host
   docker compose -f docker-compose.gpu.yml up -d --build
+  # each weights file against the sha256 the arena pins (unpinned ones are hashed and reported):
+  docker compose -f docker-compose.gpu.yml run --rm pod pod weights verify --models $MODELS
   curl -s http://127.0.0.1:8750/health
 Then open port 8750 to the validator's address only.
 EOF
