@@ -26,7 +26,7 @@ import {
   rentLaunch,
   rentPolicy,
 } from "../validator/rent-config.js";
-import { RentedPods } from "../validator/rented-pods.js";
+import { RentedPods, rentalAddresses } from "../validator/rented-pods.js";
 import { Validator, type ValidatorChain } from "../validator/validator.js";
 import { VERSION } from "../version.js";
 import { createWebServer } from "../web/server.js";
@@ -136,13 +136,16 @@ export async function openValidatorService(o: ServiceOptions): Promise<Validator
       );
     let httpUrl: string | null = null;
     if (o.http) {
+      const rentals = store;
       server = createWebServer({
         store,
         artifacts,
         registry: metrics.registry,
         arena: o.arena.name,
         rules: o.arena.king,
-        redact: o.pods.flatMap((p) => [p.name, p.url]),
+        redact: rented
+          ? () => rentalAddresses(rentals.rentalsSince(0))
+          : o.pods.flatMap((p) => [p.name, p.url]),
         version: VERSION,
         // A request that broke the server's handling is logged like the loop's errors (and counted
         // in /metrics by the server).

@@ -75,6 +75,16 @@ export function launchScript(spec: LaunchSpec): string {
   ].join("\n");
 }
 
+/**
+ * Every address a rented pod has had, and its host alone: what a failure's reason may name, so
+ * the web replaces them as it does static pods' URLs.
+ */
+export function rentalAddresses(rentals: readonly Rental[]): string[] {
+  return rentals.flatMap((r) =>
+    r.address === null ? [] : [r.address, r.address.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")],
+  );
+}
+
 export interface RentedPodsOptions {
   store: ValidatorStore;
   provider: RentalProvider;

@@ -27,7 +27,7 @@ import {
   RateLimiter,
   type RateLimitRules,
 } from "./rate-limit.js";
-import { redactor } from "./redact.js";
+import { type Redact, redactor } from "./redact.js";
 
 export interface WebOptions {
   store: ReadonlyStore;
@@ -36,8 +36,11 @@ export interface WebOptions {
   registry?: Registry;
   arena: string;
   rules: KingRules;
-  /** Names never to serve (the pods' URLs), replaced in every answer. */
-  redact: readonly string[];
+  /**
+   * Names never to serve (the pods' URLs), replaced in every answer; a function for a list that
+   * grows (rented pods' addresses), read per answer.
+   */
+  redact: readonly string[] | (() => readonly string[]);
   version: string;
   rateLimit?: RateLimitRules;
   /** Reads eval jobs and their reports (default: one over `store` and `artifacts`). */
@@ -109,7 +112,9 @@ export function createWebServer(o: WebOptions): Server {
     onError(err, req);
   };
   const evals = o.evals ?? new EvalReader(o.store, o.artifacts);
-  const redact = redactor(o.redact);
+  const secrets = o.redact;
+  const redact: Redact =
+    typeof secrets === "function" ? (v) => redactor(secrets())(v) : redactor(secrets);
   const openapi = JSON.stringify(openApiDocument(o.version));
 
   /** An answer with the security headers, not cached unless `headers` say otherwise. */

@@ -1,10 +1,18 @@
 // Rented pods on the dashboard and in /api/state: state, provider and type, price, today's spend
 // and idle time, from the validator's store; never the pod's address, token, certificate or the
 // reason it is in its state (a pod's failure may name its address). No card with static pods.
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { V1_KING_RULES } from "../../src/score/margin.js";
+import { createLocalArtifactStore } from "../../src/store/artifacts/index.js";
 import { ValidatorStore } from "../../src/store/store.js";
+import { rentalAddresses } from "../../src/validator/rented-pods.js";
 import { stateView } from "../../src/web/api.js";
 import { dashboardPage } from "../../src/web/pages.js";
+import { createWebServer } from "../../src/web/server.js";
 import { rentalIntent } from "../helpers/rentals.js";
 import { ordinary, pageInputs } from "./page-fixtures.js";
 
@@ -72,5 +80,48 @@ describe("pods in the dashboard's state", () => {
     const none = dashboardPage({ ...state, pods: [] }, i.subs, i.history, i.evals);
     expect(none).not.toContain('id="pods"');
     s.close();
+  });
+});
+
+describe("a rented pod's address in a failure's reason", () => {
+  it("is replaced on every page, for pods rented after the server started too", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cacheon-pods-web-"));
+    const store = ValidatorStore.open(":memory:");
+    const server = createWebServer({
+      store,
+      artifacts: createLocalArtifactStore(dir),
+      arena: "v1",
+      rules: V1_KING_RULES,
+      redact: () => rentalAddresses(store.rentalsSince(0)),
+      version: "test",
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const hotkey = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+      const digest = `sha256:${"ab".repeat(32)}`;
+      const image = `localhost/a/engine@${digest}`;
+      store.recordScan(
+        10,
+        [{ hotkey, block: 5, ok: true, image, digest }],
+        new Map([[hotkey, 1]]),
+        NOON,
+      );
+      const r = store.insertRentalIntent("cacheon-5Grwva", rentalIntent(), NOON);
+      store.markRentalCreated(r.name, "i-1", NOON);
+      store.markRentalReady(r.name, "198.51.100.7:8750", NOON);
+      const job = store.createJob(store.queue(), { hash: "0xabc", block: 9 }, NOON);
+      store.markSubmitted(job.id, r.name, "pod-job-1", NOON);
+      const why = "its report: connect ECONNREFUSED 198.51.100.7:8750 (https://198.51.100.7:8750)";
+      store.releaseJob(job.id, `pod ${r.name}: ${why}`, 1, NOON);
+      const ev = (await (await fetch(`${url}/api/evals/1`)).json()) as { reason: string };
+      expect(ev.reason).toContain("ECONNREFUSED [pod] (https://[pod])");
+      for (const path of ["/", "/evals/1", "/api/submissions", "/api/evals/1", "/api/state"])
+        expect(await (await fetch(`${url}${path}`)).text(), path).not.toContain("198.51.100");
+    } finally {
+      await new Promise((r) => server.close(r));
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
