@@ -102,6 +102,17 @@ export interface RentedPodsOptions {
 }
 
 const BOOTING = new Set(["intent", "created", "booting"]);
+const HOUR_MS = 3_600_000;
+
+/**
+ * Whether the provider's auto-delete (its time, or its spend at the pod's price) is near enough
+ * that a job started now might be cut by it: within an hour, or a quarter of the rental's span.
+ */
+export function nearAutoDelete(r: Rental, nowMs: number): boolean {
+  const bySpend = r.createdAtMs + (r.autoDelete.spendCents / r.hourlyPriceCents) * HOUR_MS;
+  const end = Math.min(r.autoDelete.atMs, bySpend);
+  return end - nowMs < Math.min(HOUR_MS, (end - r.createdAtMs) / 4);
+}
 
 export class RentedPods implements PodProvider {
   private readonly now: () => number;
@@ -129,9 +140,16 @@ export class RentedPods implements PodProvider {
 
   async acquire(): Promise<PodLease | null> {
     if (!this.reconciled) return null;
+    const now = this.now();
     const free = this.o.store
       .liveRentals()
-      .find((r) => r.state === "ready" && !r.releaseRequested && r.idleSinceMs !== null);
+      .find(
+        (r) =>
+          r.state === "ready" &&
+          !r.releaseRequested &&
+          r.idleSinceMs !== null &&
+          !nearAutoDelete(r, now),
+      );
     return free ? this.take(free) : null;
   }
 
@@ -232,9 +250,14 @@ export class RentedPods implements PodProvider {
       else if (r.state === "releasing") await this.giveBack(r);
     }
     const now = this.now();
-    for (const r of this.o.store.liveRentals())
-      if (r.releaseRequested && (BOOTING.has(r.state) || r.idleSinceMs !== null) && r.instanceId)
-        this.giveBackLater(r, "the operator asked for it back", now);
+    for (const r of this.o.store.liveRentals()) {
+      const free = BOOTING.has(r.state) || r.idleSinceMs !== null;
+      if (!free || !r.instanceId) continue;
+      if (r.releaseRequested) this.giveBackLater(r, "the operator asked for it back", now);
+      // Before the provider's backstop deletes it, between jobs rather than during one.
+      else if (r.state === "ready" && nearAutoDelete(r, now))
+        this.giveBackLater(r, "its auto-delete is near: giving it back between jobs", now);
+    }
     await this.applyPolicy();
   }
 

@@ -15,7 +15,7 @@ import { ValidatorStore } from "../../src/store/store.js";
 import type { ValidatorEvent } from "../../src/validator/events.js";
 import { createMetrics } from "../../src/validator/metrics.js";
 import { podViews } from "../../src/validator/pod-view.js";
-import { launchScript, RentedPods } from "../../src/validator/rented-pods.js";
+import { launchScript, nearAutoDelete, RentedPods } from "../../src/validator/rented-pods.js";
 import { rentalIntent } from "../helpers/rentals.js";
 
 const IMAGE = `ghcr.io/cacheon/cacheon@sha256:${"ab".repeat(32)}`;
@@ -43,6 +43,25 @@ describe("the launch script", () => {
     );
     for (const image of ["ghcr.io/cacheon/cacheon:latest", `${IMAGE}; rm -rf /`])
       expect(() => launchScript({ ...LAUNCH, image })).toThrow("must be pinned by digest");
+  });
+});
+
+describe("a pod near its auto-delete", () => {
+  it("takes no new job within an hour (or a quarter of its span) of its time or spend limit", () => {
+    const s = ValidatorStore.open(":memory:");
+    const T = Date.UTC(2025, 5, 1);
+    const H = 3_600_000;
+    const rental = (atMs: number, spendCents: number) =>
+      s.insertRentalIntent("p", rentalIntent({ autoDelete: { atMs, spendCents } }), T);
+    // 12 h by time, $100 at $15.96/h by spend (6.27 h): the spend comes first.
+    const r = rental(T + 12 * H, 10_000);
+    expect(nearAutoDelete(r, T + 5.2 * H)).toBe(false);
+    expect(nearAutoDelete(r, T + 5.3 * H)).toBe(true);
+    // A 2 h rental: its last half hour.
+    const short = rental(T + 2 * H, 100_000);
+    expect(nearAutoDelete(short, T + 1.4 * H)).toBe(false);
+    expect(nearAutoDelete(short, T + 1.6 * H)).toBe(true);
+    s.close();
   });
 });
 
