@@ -24,6 +24,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import type { LeaderboardRow } from "../store/store.js";
 import { formatTable } from "../table.js";
 import { describeEvent } from "../validator/describe.js";
+import { startDemoRental } from "./demo-rent.js";
 import {
   commitMiners,
   DEMO_MINERS,
@@ -40,6 +41,8 @@ export interface DemoOptions {
   out?: string;
   /** The miners' engines as container images (built, pushed to a loopback registry, pulled). */
   docker?: boolean;
+  /** The pod rented on demand from a Shadeform double on loopback (app/demo-rent.ts), not started. */
+  rent?: boolean;
   /** The local chain's block time. */
   blockMs: number;
   /** Serve the dashboard and the API during the round, and after it until `signal`. */
@@ -118,9 +121,16 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
       refs = images.refs;
       runtime = catalogueRuntime(localRuntime, images.catalogue);
     }
-    const pod = await startLocalPod(runtime);
-    cleanups.unshift(() => pod.close());
-    say(`Pod: ${pod.url} (${podRuns})`);
+    // --rent runs the miners as processes: cli/demo.ts refuses it with --docker.
+    const rental = opts.rent ? await startDemoRental(minerImages(DEMO_MINERS).catalogue) : null;
+    if (rental) {
+      cleanups.unshift(() => rental.close());
+      const why = await rental.noOffer(arena.hardware);
+      if (why) throw new DemoError(why);
+    }
+    const pod = rental ? null : await startLocalPod(runtime);
+    if (pod) cleanups.unshift(() => pod.close());
+    say(`Pod: ${pod ? `${pod.url} (${podRuns})` : rental?.describe}`);
     const client = await Subtensor.connect(chain.url);
     cleanups.unshift(() => client.close());
 
@@ -133,7 +143,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
 
     say("\nThe validator (//Alice, uid 0) runs:");
     const started = Date.now();
-    const follower = new PodClient(pod.url, pod.token);
+    const follower = pod && new PodClient(pod.url, pod.token);
     let lastWeights = "";
     let lastRevealed = "";
     const jobStarted = new Map<number, number>();
@@ -144,7 +154,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
       chain: client,
       pair: await devPair("//Alice"),
       netuid: NETUID,
-      pods: [{ name: "local-pod", url: pod.url, token: pod.token }],
+      pods: pod ? [{ name: "local-pod", url: pod.url, token: pod.token }] : [],
+      ...(rental ? { rent: rental.rent } : {}),
       arena,
       arenaValue: arena as unknown as Record<string, unknown>,
       baseline: { kind: "reference", profile: "baseline", variant: "none" },
@@ -157,7 +168,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
       podPollMs: 250,
       podLostMs: 60_000,
       ...(http ? { http } : {}),
-      env: {},
+      env: rental?.env ?? {},
       onEvent: (e) => {
         if (e.type === "job-created") jobStarted.set(e.job.id, Date.now());
         if (e.type === "job-settled") jobEnded.set(e.job.id, Date.now());
@@ -174,7 +185,9 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
         }
         const at = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
         for (const line of describeEvent(e)) say(`  [${at} s] ${line.msg}`);
-        if (e.type === "job-submitted") void followPod(follower, e.podJob, io);
+        if (e.type !== "job-submitted") return;
+        const client = follower ?? rental?.client(service.store, e.pod);
+        if (client) void followPod(client, e.podJob, io);
       },
     }).catch((err: unknown) => {
       const problem = serviceStartProblem(err, http);
@@ -182,7 +195,11 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
     });
     cleanups.unshift(() => service.close());
     if (service.httpUrl) say(`Dashboard: ${service.httpUrl}/ (API: ${service.httpUrl}/api/state)`);
-    await service.validator.run(new AbortController().signal, () => service.validator.idle());
+    // Rented, the round ends once the pod is given back too.
+    await service.validator.run(
+      new AbortController().signal,
+      () => service.validator.idle() && (service.rented?.idle() ?? true),
+    );
     const elapsed = (Date.now() - started) / 1000;
 
     say("\nLeaderboard:");
@@ -220,6 +237,10 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
           say(`\nReport: ${opts.out} (check it with: cacheon report rescore ${opts.out})`);
         }
       }
+    }
+    if (rental) {
+      say("\nRented pods:");
+      for (const line of rental.summary(service.store)) say(line);
     }
     say(`\nDone in ${elapsed.toFixed(1)} s: ${jobs.length} eval job(s) settled.`);
     if (!service.httpUrl)

@@ -12,6 +12,7 @@ interface DemoCliOptions {
   out?: string;
   quiet?: boolean;
   docker?: boolean;
+  rent?: boolean;
   blockMs: number;
   serve?: boolean;
   http: { host: string; port: number };
@@ -31,6 +32,10 @@ export function registerDemo(program: Command): void {
       "run the miners' engines as container images: built here, pushed to a registry on loopback, pulled by digest and run isolated by the pod's Docker runtime (needs a Docker engine and docker-registry)",
     )
     .option(
+      "--rent",
+      "rent the pod on demand instead of starting one: from a Shadeform double on loopback whose instances are `cacheon pod serve` processes, through the validator's own renting (the policy, the store's intents, pinned TLS); a pod appears once jobs wait, runs them and is given back when idle (not with --docker)",
+    )
+    .option(
       "--block-ms <ms>",
       "the local chain's block time",
       integer("--block-ms", 20, 60_000),
@@ -48,10 +53,12 @@ export function registerDemo(program: Command): void {
     )
     .addHelpText(
       "after",
-      "\nThe miners' engines are `cacheon reference serve` processes (a synthetic model over the real Qwen\nvocabulary, not a real LLM). The chain is Cacheon's local subtensor double, not a subtensor node.\nNothing leaves this machine.",
+      "\nThe miners' engines are `cacheon reference serve` processes (a synthetic model over the real Qwen\nvocabulary, not a real LLM). The chain is Cacheon's local subtensor double, not a subtensor node.\nWith --rent the marketplace is a double too (docs/validators/pods.md). Nothing leaves this machine.",
     )
     .action(async (opts: DemoCliOptions) => {
       const { DemoError, runDemo } = await import("../app/demo.js");
+      if (opts.rent && opts.docker)
+        throw new CliError("--rent runs the miners as processes: not with --docker");
       const { quiet, ...options } = opts;
       await withAbortOnSignal((signal) =>
         runDemo(
