@@ -154,6 +154,8 @@ async function main(): Promise<void> {
       image: `ghcr.io/cacheon/cacheon@sha256:${"0".repeat(64)}`,
       podPort: 8750,
       modelsDir: "/models",
+      weightsArena: "v1",
+      weightsOnVolume: false,
     },
     identity: "5BenchRentalDay0000000000000000000000000000000000",
     maxRentalMs: MAX_RENTAL_HOURS * HOUR,

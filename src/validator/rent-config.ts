@@ -2,6 +2,7 @@
 // Cacheon's image by digest, and the policy's limits. The provider's API key comes from the
 // environment, never the file, so the file can be shared and kept in version control.
 import { z } from "zod";
+import { ARENA_PRESETS, type ArenaPresetName } from "../arena/presets.js";
 import { formatZodIssues, readJsonFile } from "../contract/json-file.js";
 import { CommandProvider, CommandProviderConfigSchema } from "../pod/providers/command.js";
 import type { PolicyConfig } from "../pod/providers/policy.js";
@@ -33,6 +34,10 @@ export const RentConfigSchema = z.strictObject({
     .regex(IMAGE_BY_DIGEST, "Cacheon's image pinned by digest: REPO@sha256:<64 hex digits>"),
   /** The weights' directory on a rented machine. */
   modelsDir: z.string().startsWith("/").default("/models"),
+  /** The arena preset whose pinned weights a rented pod gets and verifies (sha256) before any job. */
+  weightsArena: z.enum(Object.keys(ARENA_PRESETS) as [ArenaPresetName]).default("v1"),
+  /** The provider's volume at modelsDir already holds the weights: verify only, never download. */
+  weightsOnVolume: z.boolean().default(false),
   podPort: z.number().int().min(1).max(65535).default(8750),
   maxPods: z.number().int().min(1).max(64).default(1),
   /** Give a pod back after it has been idle this long. */
@@ -92,5 +97,11 @@ export function rentPolicy(c: RentConfig): PolicyConfig {
 }
 
 export function rentLaunch(c: RentConfig): LaunchSpec {
-  return { image: c.image, podPort: c.podPort, modelsDir: c.modelsDir };
+  return {
+    image: c.image,
+    podPort: c.podPort,
+    modelsDir: c.modelsDir,
+    weightsArena: c.weightsArena,
+    weightsOnVolume: c.weightsOnVolume,
+  };
 }

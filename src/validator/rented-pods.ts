@@ -37,6 +37,10 @@ export interface LaunchSpec {
   podPort: number;
   /** The weights directory on the machine, mounted at the same path (the engine resolves it there). */
   modelsDir: string;
+  /** The arena preset whose pinned weights the pod gets into modelsDir and verifies before any job. */
+  weightsArena: string;
+  /** The provider's volume already holds the weights: verify them, never download. */
+  weightsOnVolume: boolean;
 }
 
 export const IMAGE_BY_DIGEST = /^[a-z0-9][a-z0-9._:/-]*@sha256:[0-9a-f]{64}$/;
@@ -47,7 +51,9 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * The script a rented machine runs once it is up: the pod worker from Cacheon's image pinned by
  * digest, as docker-compose.gpu.yml runs it (host network, the Docker socket, the weights at the
  * same path, the state on a volume, root with NET_ADMIN for the firewall rule), its token and TLS
- * key pair from the rental's environment (`-e NAME` copies them without putting them in argv).
+ * key pair from the rental's environment (`-e NAME` copies them without putting them in argv). The
+ * pod fetches and verifies the arena's pinned weights itself (`--weights`), so the weights folder is
+ * writable to it; the engines still get it read-only.
  */
 export function launchScript(spec: LaunchSpec): string {
   if (!IMAGE_BY_DIGEST.test(spec.image))
@@ -64,12 +70,13 @@ export function launchScript(spec: LaunchSpec): string {
       "docker run -d --name cacheon-pod --restart unless-stopped --init",
       "--network host --user root --cap-add NET_ADMIN",
       "-v /var/run/docker.sock:/var/run/docker.sock",
-      `-v ${models}:${models}:ro`,
+      `-v ${models}:${models}`,
       "-v cacheon-pod-state:/var/lib/cacheon-pod",
       ...secrets.map((name) => `-e ${name}`),
       quote(spec.image),
       `pod serve --host 0.0.0.0 --port ${spec.podPort} --state-dir /var/lib/cacheon-pod`,
       `--models ${models} --gpus all --runtime docker --firewall iptables`,
+      `--weights ${quote(spec.weightsArena)}${spec.weightsOnVolume ? " --no-download" : ""}`,
     ].join(" \\\n  "),
     "",
   ].join("\n");
@@ -383,19 +390,36 @@ export class RentedPods implements PodProvider {
       failpoint("rental-booting");
     }
     if (inst.status !== "active" || inst.address === null) return;
-    if (!(await this.answers(r, inst))) return;
+    const pod = await this.podState(r, inst);
+    if (pod === "waiting") return;
+    if (pod !== "ready") {
+      await this.giveBack(this.giveBackLater(r, pod.failed, now));
+      return;
+    }
     this.o.store.markRentalReady(r.name, inst.address, this.now());
     const secs = Math.round((this.now() - r.createdAtMs) / 1000);
-    this.say("ready", r.name, `its pod answers over pinned TLS, ${secs} s after renting`);
+    this.say(
+      "ready",
+      r.name,
+      `its pod answers over pinned TLS with its weights verified, ${secs} s after renting`,
+    );
   }
 
-  private async answers(r: Rental, inst: RentedInstance): Promise<boolean> {
+  /** Ready once its pod answers over the pinned certificate with the arena's weights verified. */
+  private async podState(
+    r: Rental,
+    inst: RentedInstance,
+  ): Promise<"ready" | "waiting" | { failed: string }> {
+    let weights: Awaited<ReturnType<PodClient["health"]>>["weights"];
     try {
-      await this.clientOf(r, inst.address as string).health();
-      return true;
+      ({ weights } = await this.clientOf(r, inst.address as string).health());
     } catch {
-      return false; // not listening yet: the boot timeout decides when to give up
+      return "waiting"; // not listening yet: the boot timeout decides when to give up
     }
+    if (weights === undefined || weights.state === "ready") return "ready";
+    if (weights.state === "failed")
+      return { failed: `its weights were refused: ${weights.error ?? "no reason given"}` };
+    return "waiting";
   }
 
   /** Marks it to be given back; the delete comes in this step or the next. */

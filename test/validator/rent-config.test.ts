@@ -40,7 +40,13 @@ describe("the rent config", () => {
       dailySpendCapCents: 5000,
       bootTimeoutMs: 1_800_000,
     });
-    expect(rentLaunch(c)).toEqual({ image: IMAGE, podPort: 8750, modelsDir: "/models" });
+    expect(rentLaunch(c)).toEqual({
+      image: IMAGE,
+      podPort: 8750,
+      modelsDir: "/models",
+      weightsArena: "v1",
+      weightsOnVolume: false,
+    });
     expect(c.maxRentalHours).toBe(12);
     expect(c.provider).toEqual({ kind: "shadeform", apiKeyEnv: "SHADEFORM_API_KEY" });
   });

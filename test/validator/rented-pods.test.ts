@@ -19,7 +19,13 @@ import { launchScript, nearAutoDelete, RentedPods } from "../../src/validator/re
 import { rentalIntent } from "../helpers/rentals.js";
 
 const IMAGE = `ghcr.io/cacheon/cacheon@sha256:${"ab".repeat(32)}`;
-const LAUNCH = { image: IMAGE, podPort: 8750, modelsDir: "/models" };
+const LAUNCH = {
+  image: IMAGE,
+  podPort: 8750,
+  modelsDir: "/models",
+  weightsArena: "v1",
+  weightsOnVolume: false,
+};
 const HARDWARE = { gpus: 4, gpuModel: "H200", interconnect: "sxm" as const, equivalents: [] };
 const IDENTITY = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
@@ -30,7 +36,7 @@ describe("the launch script", () => {
     expect(script).toContain("set -eu");
     const run = script.slice(script.indexOf("docker run")).replaceAll(" \\\n  ", " ");
     expect(run).toBe(
-      `docker run -d --name cacheon-pod --restart unless-stopped --init --network host --user root --cap-add NET_ADMIN -v /var/run/docker.sock:/var/run/docker.sock -v '/models':'/models':ro -v cacheon-pod-state:/var/lib/cacheon-pod -e ${TOKEN_ENV} -e ${TLS_KEY_ENV} -e ${TLS_CERT_ENV} '${IMAGE}' pod serve --host 0.0.0.0 --port 8750 --state-dir /var/lib/cacheon-pod --models '/models' --gpus all --runtime docker --firewall iptables\n`,
+      `docker run -d --name cacheon-pod --restart unless-stopped --init --network host --user root --cap-add NET_ADMIN -v /var/run/docker.sock:/var/run/docker.sock -v '/models':'/models' -v cacheon-pod-state:/var/lib/cacheon-pod -e ${TOKEN_ENV} -e ${TLS_KEY_ENV} -e ${TLS_CERT_ENV} '${IMAGE}' pod serve --host 0.0.0.0 --port 8750 --state-dir /var/lib/cacheon-pod --models '/models' --gpus all --runtime docker --firewall iptables --weights 'v1'\n`,
     );
     // Each secret must be set, or the script stops before starting anything.
     for (const name of [TOKEN_ENV, TLS_KEY_ENV, TLS_CERT_ENV])
@@ -39,7 +45,11 @@ describe("the launch script", () => {
 
   it("quotes the models path and refuses an image that is not pinned by digest", () => {
     expect(launchScript({ ...LAUNCH, modelsDir: "/data/it's" })).toContain(
-      `-v '/data/it'\\''s':'/data/it'\\''s':ro`,
+      `-v '/data/it'\\''s':'/data/it'\\''s' `,
+    );
+    // Weights a provider volume already holds are verified only, never downloaded.
+    expect(launchScript({ ...LAUNCH, weightsOnVolume: true })).toMatch(
+      / --weights 'v1' --no-download\n$/,
     );
     for (const image of ["ghcr.io/cacheon/cacheon:latest", `${IMAGE}; rm -rf /`])
       expect(() => launchScript({ ...LAUNCH, image })).toThrow("must be pinned by digest");
