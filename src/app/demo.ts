@@ -1,8 +1,9 @@
 // The demo: the whole arena on this machine, no GPU, chain or Docker needed. A local chain (subnet
 // 1), a local pod that runs the miners' images as reference-server processes, four miners that
-// commit on the chain (a fast engine, a slow one, a fast one with a subtly wrong model, and a copy
-// of the fast one's image), and the validator loop — the one `cacheon validator run` runs — until
-// the king is settled and its weights are on chain. The subnet has commit-reveal v4 on, as finney's
+// commit on the chain (a fast engine; a slow one whose output forks from the baseline's at near-ties,
+// as an honest engine with other numerics does, which the teacher passes; a fast one with a subtly
+// wrong model; and a copy of the fast one's image), and the validator loop — the one `cacheon
+// validator run` runs — until the king is settled and its weights are on chain. The subnet has commit-reveal v4 on, as finney's
 // default: the validator's weights go as drand-timelocked commits that the chain reveals itself (the
 // local chain is its own test beacon). It tells the story and the leaderboard through
 // `io`; `cacheon demo` (cli/demo.ts) gives it stdout, stderr and Ctrl-C.
@@ -231,6 +232,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<void> {
         const roundMs =
           (jobEnded.get(lastJob.id) ?? Number.NaN) - (jobStarted.get(lastJob.id) ?? Number.NaN);
         say(`\n${whereTimeWent(roundMs, report)}`);
+        for (const c of report.candidates) explainForks(c, say);
         for (const c of report.candidates) explainFirstFailure(c, say);
         if (opts.out) {
           writeFileAtomic(opts.out, `${JSON.stringify(report)}\n`);
@@ -295,9 +297,24 @@ function whereTimeWent(roundMs: number, report: EvalReport): string {
   return [
     `Where the round's ${s(roundMs)} went (job created to settled):`,
     `  the eval session on the pod: ${s(t.wallMs)}; by server: ${servers}`,
-    `  of which server starts ${s(t.startMs)}, health waits ${s(t.healthWaitMs)}, requests ${s(t.requestsMs)}, harness overhead ${s(t.overheadMs)}`,
+    `  of which server starts ${s(t.startMs)}, health waits ${s(t.healthWaitMs)}, requests ${s(t.requestsMs)}, the teacher pass ${s(t.teacherMs)} (${report.teacher.status}), harness overhead ${s(t.overheadMs)}`,
     `  the validator around it (dispatch, polling, artifacts, settling): ${s(roundMs - t.wallMs)}`,
   ].join("\n");
+}
+
+/** A candidate that passed although its answers differ from the reference's: the teacher's part. */
+function explainForks(c: CandidateRun, say: (s?: string) => void): void {
+  const forked = c.gate.verdicts.filter((v) => v.fork);
+  if (!c.gate.passed || forked.length === 0) return;
+  const { candidate: m, control: k } = c.gate.teacher;
+  const first = forked[0]?.fork?.position ?? 0;
+  say(`\nWhy ${c.name} passed though its answers differ from the baseline's:`);
+  say(
+    `  ${forked.length} of ${c.gate.counts.requests} requests forked from the reference at a near-tie (the first at token ${first} of ${forked[0]?.id}), as other numerics make an honest engine do; the teacher (the baseline image, started once more) scored every one of their ${m.tokens} tokens from the fork on: each is one the model would choose there.`,
+  );
+  say(
+    `  ${(100 * m.notFineShare).toFixed(1)}% of them are outside the tie gap of the teacher's top-1; the stock control (the baseline's own answers, rescored): ${(100 * k.notFineShare).toFixed(1)}% of ${k.tokens}.`,
+  );
 }
 
 function explainFirstFailure(c: CandidateRun, say: (s?: string) => void): void {

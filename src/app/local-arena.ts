@@ -32,7 +32,9 @@ export interface LocalMiner {
   copies?: string;
 }
 
-/** The demo's miners: a fast engine, a slow one, a fast one with a subtly wrong model, and a copycat. */
+/** The demo's miners: a fast engine, a slow one that forks at near-ties (an honest engine whose
+ *  numerics differ, as speculative decoding's do: the teacher passes it), a fast one with a subtly
+ *  wrong model, and a copycat. */
 export const DEMO_MINERS: LocalMiner[] = [
   {
     uri: "//Bob",
@@ -42,7 +44,7 @@ export const DEMO_MINERS: LocalMiner[] = [
   {
     uri: "//Charlie",
     repository: "localhost/charlie/slow-engine",
-    engine: { kind: "reference", profile: "slow" },
+    engine: { kind: "reference", profile: "slow", variant: "fork" },
   },
   {
     uri: "//Dave",

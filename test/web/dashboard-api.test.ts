@@ -112,9 +112,11 @@ describe("the API of a demo round", () => {
     expect(dave.result?.passed).toBe(false);
     expect(dave.result?.score).toBe(0);
     // Its first mismatch is a token the reference would not choose, or an end of sequence where
-    // the reference went on: which one depends on the session's prompts (the seed is a block hash).
+    // the reference went on: which one, and whether the reference's top list caught it on the spot
+    // (warmup, gate pass) or the teacher after the session (timed phases), depends on the
+    // session's prompts (the seed is a block hash).
     expect(dave.result?.failure).toMatch(
-      /does not match the reference \((divergence|premature_stop)\)/,
+      /^(\w+: \S+ does not match the reference \((divergence|premature_stop)\)|gate: \d+ of \d+ requests (diverged from the reference outside the tie gap|stopped where the model would not); first: )/,
     );
   });
 
@@ -218,6 +220,36 @@ describe("the API of a demo round", () => {
     expect(at?.reference).not.toBe(at?.candidate);
     const ref = report.baseline.outputs[p.id]?.tokens ?? [];
     expect(d.tokens.map((t) => t.reference)).toEqual(d.tokens.map((t) => ref[t.position] ?? null));
+
+    // Charlie's engine forks at near-ties and passes: after each fork the view shows the teacher's
+    // score of every candidate token in its window, as the report has it.
+    const charlie = r.candidates.find((c) => c.image?.includes("charlie/"));
+    const stored = report.candidates.find((c) => c.name === charlie?.name);
+    const forked = charlie?.gate.prompts.filter((x) => x.teacher !== null) ?? [];
+    expect(charlie?.gate.passed).toBe(true);
+    expect(forked.length).toBeGreaterThan(0);
+    expect(charlie?.gate.teacher.candidate.tokens).toBeGreaterThan(0);
+    for (const x of forked) {
+      const e = x.teacher as NonNullable<typeof x.teacher>;
+      const v = stored?.gate.verdicts.find((y) => y.id === x.id);
+      expect(x.status).toBe("tolerated");
+      expect(e.failedAt).toBeNull();
+      expect(e.scored).toBe(v?.teacher?.tokens.length);
+      for (const t of e.tokens) {
+        const s = v?.teacher?.tokens[t.position - e.fork.position];
+        expect([t.token, t.logprob, t.rank, t.top1, t.verdict]).toEqual([
+          s?.token,
+          s?.logprob,
+          s?.rank,
+          s?.top1,
+          s?.verdict,
+        ]);
+        expect(["fine", "off"]).toContain(t.verdict);
+      }
+    }
+    const page = await (await get("/evals/1")).text();
+    expect(page).toContain(`<div class="teacher" data-prompt="${forked[0]?.id}"`);
+    expect(page).toMatch(/<table class="tokens teacher-tokens">/);
   });
 
   it("gzips the report for clients that accept it", async () => {
