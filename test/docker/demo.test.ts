@@ -131,7 +131,12 @@ describe.skipIf(SKIP)("cacheon demo --docker", () => {
     // The pod really pulled them.
     expect(demo.stderr()).toMatch(new RegExp(`s1: pulling ${registry}/bob/fast-engine@sha256:`));
     expect(out).toMatch(/s1 is crowned with score 0\.\d{4}/);
-    expect(out).toMatch(/^ {2}s3 +3 +\S+ +FAIL +- +- +0\.0000$/m);
+    // Measured when its first mismatch came in a timed phase (the teacher judges it after the
+    // session); not when the gate pass's top lists caught it on the spot.
+    expect(out).toMatch(/^ {2}s3 +3 +\S+ +FAIL +(- +-|[\d.]+ +\d+) +0\.0000$/m);
+    // Charlie's engine forks at near-ties: the teacher passes it.
+    expect(out).toMatch(/^ {2}s2 +2 +\S+ +pass +[\d.]+ +\d+ +0\.0000$/m);
+    expect(out).toMatch(/^Why s2 passed though its answers differ from the baseline's:$/m);
     expect(out).toMatch(/^ {2}s4 +4 +\S+ +rejected +- +- +-$/m);
     expect(out).toMatch(/^King: s1 \(uid 1\)/m);
     // Commit-reveal v4: revealed by the chain from //Alice's timelocked commit, after it.
@@ -143,7 +148,7 @@ describe.skipIf(SKIP)("cacheon demo --docker", () => {
     const [revealed, committed, lastUpdate] = (onChain ?? []).slice(1).map(Number) as number[];
     expect(revealed).toBeGreaterThan(committed as number);
     expect(lastUpdate).toBeGreaterThanOrEqual(committed as number);
-    expect(out).toMatch(/Why s3 failed the gate:\n.*FAIL \(divergence\)/);
+    expect(out).toMatch(/Why s3 failed the gate:\n.*FAIL \((divergence|premature_stop)\)/);
     await expectNothingLeft(demo, podId, registry);
   }, 300_000);
 
