@@ -55,7 +55,7 @@ const seed = opt("--seed", 18);
 const commits = Math.round(opt("--commits", 24));
 const hourMs = opt("--hour-ms", 2_500);
 const bootRate = opt("--boot-rate", 120);
-const idleMin = opt("--idle-min", 10);
+const idleMin = opt("--idle-min", 5);
 const maxPods = Math.round(opt("--max-pods", 2));
 const jsonOut = args.includes("--json")
   ? (args[args.indexOf("--json") + 1] as string)

@@ -41,7 +41,7 @@ export const RentConfigSchema = z.strictObject({
   podPort: z.number().int().min(1).max(65535).default(8750),
   maxPods: z.number().int().min(1).max(64).default(1),
   /** Give a pod back after it has been idle this long. */
-  idleSeconds: seconds(86_400).default(600),
+  idleSeconds: seconds(86_400).default(300),
   /** Give back a pod not answering this long after it was rented. */
   bootTimeoutSeconds: seconds(86_400).default(1_800),
   /** No pod is rented once today's spend (UTC) reaches this. Required: money is at stake. */

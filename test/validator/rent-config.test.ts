@@ -36,7 +36,7 @@ describe("the rent config", () => {
     );
     expect(rentPolicy(c)).toEqual({
       maxPods: 1,
-      idleMs: 600_000,
+      idleMs: 300_000,
       dailySpendCapCents: 5000,
       bootTimeoutMs: 1_800_000,
     });
