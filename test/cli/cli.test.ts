@@ -42,7 +42,7 @@ describe("cacheon CLI", () => {
       /--http "127.0.0.1:99999" must be \[HOST:\]PORT/,
     ],
     [["no-such-command"], /unknown command/],
-    [["validator", "run", "--wallet-name", "v", "--netuid", "1"], /required option '--pod <url>'/],
+    [["validator", "run", "--wallet-name", "v", "--netuid", "1"], /give --pod .* or --rent/],
     [[...VALIDATOR, "--pod", "not a url"], /--pod|URL/],
     [
       [...VALIDATOR, "--pod", "http://10.0.0.2:8750"],
