@@ -8,7 +8,10 @@
 // variants run in one session per seed, so the teacher starts once per seed.
 //
 // Bounded to a few minutes on 2 cores: the `local` arena's rules (its gate thresholds, phases and
-// request shapes) with one trial per phase instead of three, the reference server's `instant`
+// request shapes) with one trial per phase instead of three and a gate pass of 16 requests of up
+// to 64 tokens instead of 8 of 32 (the untimed requests where a negative that misbehaves only at an
+// answer's end, EOS skipping, gets its chances: with 8 of 32 it had none in 2 of 20 sessions and
+// passed, emitting exactly the model's tokens), the reference server's `instant`
 // speed profile, and every server (the teacher too) in this process rather than one process each,
 // which saves a process start and a vocabulary load per server (~20 per session); the output says
 // so. Verdicts do not depend on where a server runs; timings do, so the teacher's share is the
@@ -45,12 +48,21 @@ const PROFILE = "instant";
 
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
-/** The local arena with one trial per phase: the same rules and request shapes, a third of the
- *  requests. */
+/** The local arena with one trial per phase and a longer gate pass (see above). */
 const arena = parseArena(
-  deepMerge(ARENA_PRESETS.local, { name: "local-1-trial", workload: { trials: 1 } }),
+  deepMerge(ARENA_PRESETS.local, {
+    name: "local-decision-table",
+    workload: { trials: 1, gate: { requests: 16, maxTokens: 64 } },
+  }),
   "the decision table's arena",
 );
+
+/** "a ×3, b ×1", most first; "-" when empty. */
+const counts = (m: ReadonlyMap<string, number>) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(", ") || "-";
 
 interface Row {
   variant: ServerVariant;
@@ -59,6 +71,9 @@ interface Row {
   failed: number;
   /** Failing rule → runs it failed by. */
   rules: Map<string, number>;
+  /** Every request failure reason seen → sessions it was seen in (the gate runs the whole session
+   *  unless the reference's list stops it, so later rules show too). */
+  seen: Map<string, number>;
 }
 
 async function main(): Promise<void> {
@@ -67,7 +82,14 @@ async function main(): Promise<void> {
   const rows = new Map<ServerVariant, Row>(
     variants.map((v) => [
       v,
-      { variant: v, honest: VARIANT_INFO[v].honest, passed: 0, failed: 0, rules: new Map() },
+      {
+        variant: v,
+        honest: VARIANT_INFO[v].honest,
+        passed: 0,
+        failed: 0,
+        rules: new Map(),
+        seen: new Map(),
+      },
     ]),
   );
   const w = arena.workload;
@@ -75,7 +97,7 @@ async function main(): Promise<void> {
     `cacheon decision table: ${variants.length} reference-server variants (${HONEST_VARIANTS.length} honest) × ${seeds} seeds, each a candidate against the reference model, teacher pass included.`,
   );
   log(
-    `Bounded: the local arena's rules with ${w.trials} trial per phase (local has ${ARENA_PRESETS.local.workload.trials}), the "${PROFILE}" speed profile, the servers in this process; one session per seed.`,
+    `Bounded: the local arena's rules with ${w.trials} trial per phase (local has ${ARENA_PRESETS.local.workload.trials}) and a gate pass of ${w.gate.requests} requests of up to ${w.gate.maxTokens} tokens (local: ${ARENA_PRESETS.local.workload.gate.requests} of ${ARENA_PRESETS.local.workload.gate.maxTokens}), the "${PROFILE}" speed profile, the servers in this process; one session per seed.`,
   );
   const started = performance.now();
   const shares: number[] = [];
@@ -112,9 +134,16 @@ async function main(): Promise<void> {
       else {
         row.failed++;
         row.rules.set(rule, (row.rules.get(rule) ?? 0) + 1);
+        for (const reason of Object.keys(c.gate.failures))
+          row.seen.set(reason, (row.seen.get(reason) ?? 0) + 1);
       }
+      // A negative that passed with every answer equal to the model's never misbehaved: the
+      // workload gave it no chance, which says so rather than blaming the gate.
+      const same = c.gate.verdicts.every((v) => v.status === "match");
       if ((rule === null) !== row.honest)
-        wrong.push(`${c.name} ${rule === null ? "passed" : `failed (${rule})`}`);
+        wrong.push(
+          `${c.name} ${rule === null ? `passed${same ? " (every answer equal to the model's: it never misbehaved)" : ""}` : `failed (${rule})`}`,
+        );
     }
     log(
       `  seed ${i + 1}/${seeds}: ${(report.timing.wallMs / 1000).toFixed(1)} s, teacher ${(100 * report.timing.teacherShare).toFixed(1)}% (${report.teacher.requests} forked requests)${wrong.length ? `; WRONG: ${wrong.join(", ")}` : ""}`,
@@ -126,16 +155,21 @@ async function main(): Promise<void> {
   log(
     formatTable(
       [
-        ["variant", "kind", "passed", "failed", "first failing rule(s)"],
+        [
+          "variant",
+          "kind",
+          "passed",
+          "failed",
+          "first failing rule(s)",
+          "every rule that failed a request",
+        ],
         ...all.map((r) => [
           r.variant,
           r.honest ? "honest" : "negative",
           `${r.passed}/${seeds}`,
           `${r.failed}/${seeds}`,
-          [...r.rules]
-            .sort((a, b) => b[1] - a[1])
-            .map(([rule, n]) => `${rule} ×${n}`)
-            .join(", ") || "-",
+          counts(r.rules),
+          counts(r.seen),
         ]),
       ],
       2,
@@ -166,7 +200,11 @@ async function main(): Promise<void> {
         profile: PROFILE,
         seeds,
         baseSeed,
-        rows: all.map((r) => ({ ...r, rules: Object.fromEntries(r.rules) })),
+        rows: all.map((r) => ({
+          ...r,
+          rules: Object.fromEntries(r.rules),
+          seen: Object.fromEntries(r.seen),
+        })),
         teacherShare: share,
         teacherSharePerSession: shares,
         ok,
