@@ -9,6 +9,7 @@ import type { CandidateRun } from "../eval/report.js";
 import type { NamedServer } from "../eval/session.js";
 import { type GateMargin, type GateMargins, gateMargins } from "../gate/index.js";
 import { SERVER_VARIANTS, type ServerVariant, VARIANT_INFO } from "../reference/variants.js";
+import { referenceServerOptions } from "../runtime/local.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { ServerSpec } from "../runtime/spec.js";
 
@@ -89,12 +90,7 @@ export const inProcessRuntime: Runtime = {
         `the controls run reference servers in this process, not ${spec.kind} servers`,
       );
     const { startReferenceServer } = await import("../reference/server.js");
-    const server = await startReferenceServer({
-      profile: spec.profile,
-      variant: spec.variant,
-      variantSeed: spec.variantSeed,
-      servedModelName: opts.arena.model.servedModelName,
-    });
+    const server = await startReferenceServer(referenceServerOptions(spec, opts.arena));
     return {
       origin: server.url,
       exited: new Promise<string>(() => {}),
