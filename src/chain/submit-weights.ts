@@ -57,6 +57,21 @@ export interface SubmitWeightsOptions {
   timelock?: TimelockOptions;
 }
 
+/** What a timelocked commit is on chain: the store keeps it to follow the chain's reveal. */
+export interface TimelockedCommitFacts {
+  netuidIndex: number;
+  /** blake2_256 of the commit bytes, as TimelockedWeightsCommitted names it. */
+  commitHash: string;
+  revealRound: number;
+  commitBlock: number;
+  /** The epoch it is filed under (read at its block) and the one the chain reveals it in. */
+  commitEpoch: number;
+  revealEpoch: number;
+  /** The reveal epoch's first and last blocks, as expected when it was sent. */
+  firstRevealBlock: number;
+  lastRevealBlock: number;
+}
+
 export type WeightsOutcome =
   | { kind: "nothing"; reason: string }
   | { kind: "set"; uids: number[]; values: number[]; versionKey: string; block: number }
@@ -71,25 +86,14 @@ export type WeightsOutcome =
       firstRevealBlock: number;
       lastRevealBlock: number;
     }
-  | {
+  | ({
       /** A drand-timelocked commit: the chain reveals it itself, no reveal transaction. */
       kind: "timelocked";
       uids: number[];
       values: number[];
       versionKey: string;
       call: string;
-      netuidIndex: number;
-      /** blake2_256 of the commit bytes, as TimelockedWeightsCommitted names it. */
-      commitHash: string;
-      revealRound: number;
-      commitBlock: number;
-      /** The epoch it is filed under (read at its block) and the one the chain reveals it in. */
-      commitEpoch: number;
-      revealEpoch: number;
-      /** The reveal epoch's first and last blocks, as expected when it was sent. */
-      firstRevealBlock: number;
-      lastRevealBlock: number;
-    };
+    } & TimelockedCommitFacts);
 
 export type RevealOutcome =
   | { kind: "revealed"; netuid: number; commitHash: string; block: number }

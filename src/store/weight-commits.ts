@@ -1,19 +1,12 @@
 // The weight_commits table: a slot's weights sent as a drand-timelocked commit (commit-reveal v4),
 // and what the validator has learned of its reveal since.
+import type { TimelockedCommitFacts } from "../chain/submit-weights.js";
 import type { Db, Row } from "./db.js";
 
 /** A slot's drand-timelocked commit (commit-reveal v4), which the chain reveals itself. */
-export interface WeightCommit {
+export interface WeightCommit extends TimelockedCommitFacts {
   slot: number;
-  netuidIndex: number;
   hotkey: string;
-  commitHash: string;
-  revealRound: number;
-  commitBlock: number;
-  commitEpoch: number;
-  revealEpoch: number;
-  firstRevealBlock: number;
-  lastRevealBlock: number;
   status: "pending" | "revealed" | "expired" | "dropped" | "unconfirmed";
   /** The block of the hotkey's TimelockedWeightsRevealed. */
   revealBlock: number | null;
