@@ -17,6 +17,7 @@ import type { ValidatorEvent } from "../../src/validator/events.js";
 import { StaticPods } from "../../src/validator/pods.js";
 import { Validator } from "../../src/validator/validator.js";
 import { tinyArenaPath } from "../helpers/arenas.js";
+import { DIVERGENCE_FAILURE } from "../helpers/gate-failures.js";
 import { BUCKET, CREDENTIALS, objectText, s3Client, startS3 } from "../helpers/s3.js";
 import { sleep } from "../helpers/sse-server.js";
 import {
@@ -139,7 +140,7 @@ describe("validator loop on the local chain and a local pod", () => {
       });
       const sDave = one(dave as { address: string });
       expect(sDave).toMatchObject({ status: "failed", passed: false, score: 0 });
-      expect(sDave.reason).toMatch(/does not match the reference/);
+      expect(sDave.reason).toMatch(DIVERGENCE_FAILURE);
       const sEve = one(eve as { address: string });
       expect(sEve).toMatchObject({ status: "rejected" });
       expect(sEve.reason).toMatch(/already submitted by hotkey/);
