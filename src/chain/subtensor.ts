@@ -50,6 +50,8 @@ export interface ChainOptions {
   maxBackoffMs?: number;
   /** Where connection events are reported (default: nowhere). */
   log?: (line: string) => void;
+  /** How long close() waits for calls in flight before it drops the socket (default 5 s). */
+  closeGraceMs?: number;
 }
 
 /** Delay before reconnect attempt `attempt` (0-based): doubling from `base`, capped at `max`. */
@@ -208,6 +210,9 @@ export class Subtensor {
   private closed = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  /** Calls sent and not yet answered: close() lets them finish, since @polkadot/api prints an
+   *  error line for every call that a disconnect cuts off. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly callTimeoutMs: number;
   private readonly txTimeoutMs: number;
 
@@ -255,7 +260,23 @@ export class Subtensor {
     return new Subtensor(url, api, provider, opts);
   }
 
+  /**
+   * Lets the calls in flight finish, and the calls they lead to (a read after a read, a block
+   * after a submit), for up to `closeGraceMs`; then drops the socket. Later calls fail at once.
+   */
   async close(): Promise<void> {
+    clearTimeout(this.reconnectTimer);
+    const deadline = Date.now() + (this.opts.closeGraceMs ?? 5_000);
+    while (this.inFlight.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((r) => {
+        timer = setTimeout(r, deadline - Date.now());
+      });
+      await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+      clearTimeout(timer);
+      // A caller's next call is sent once its await resumes: before the next turn of the loop.
+      await new Promise((r) => setImmediate(r));
+    }
     this.closed = true;
     clearTimeout(this.reconnectTimer);
     await this.api.disconnect().catch(() => {});
@@ -283,10 +304,17 @@ export class Subtensor {
     timeoutMs = this.callTimeoutMs,
   ): Promise<T> {
     const run = async () => {
+      if (this.closed) throw new ChainError(`${name}: the client to ${this.url} is closed`);
       // While reconnecting, wait for the socket (the timeout below still bounds the call).
       if (!this.api.isConnected)
         await new Promise<void>((resolve) => this.api.once("connected", () => resolve()));
-      return fn();
+      const sent = fn();
+      this.inFlight.add(sent);
+      sent.then(
+        () => this.inFlight.delete(sent),
+        () => this.inFlight.delete(sent),
+      );
+      return sent;
     };
     try {
       return await withTimeout(run(), timeoutMs, name);

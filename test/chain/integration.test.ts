@@ -7,7 +7,7 @@ import { Keyring } from "@polkadot/keyring";
 import type { KeyringPair } from "@polkadot/keyring/types";
 import { u8aToHex } from "@polkadot/util";
 import { cryptoWaitReady } from "@polkadot/util-crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { commitmentRef } from "../../src/chain/commitment.js";
 import {
   DEV_ADDRESSES,
@@ -262,6 +262,27 @@ describe("reconnect", () => {
       expect(graph.neurons).toHaveLength(5);
     } finally {
       await chain.close();
+      await local.close();
+    }
+  });
+
+  it("close lets the calls in flight finish, prints nothing, and later calls fail at once", async () => {
+    const local = await startLocalChain({ blockTimeMs: BLOCK_MS });
+    const printed = vi.spyOn(console, "error");
+    try {
+      const chain = await Subtensor.connect(local.url);
+      // An extrinsic waits for its block: a close that dropped the socket would cut it off, and
+      // @polkadot/api would print an RPC-CORE line for it.
+      const ref = commitmentRef("ghcr.io/acme/closing:v1", DIGEST);
+      const calls = Promise.allSettled([chain.head(), chain.setCommitment(bob, 1, ref)]);
+      await chain.close();
+      expect((await calls).map((s) => s.status)).toEqual(["fulfilled", "fulfilled"]);
+      expect(printed).not.toHaveBeenCalled();
+      await expect(chain.head()).rejects.toThrow(
+        `chain_getHeader: the client to ${local.url} is closed`,
+      );
+    } finally {
+      printed.mockRestore();
       await local.close();
     }
   });
