@@ -82,12 +82,22 @@ export const ChatCompletionChunkSchema = z.looseObject({
 });
 export type ChatCompletionChunk = z.infer<typeof ChatCompletionChunkSchema>;
 
-export const ChatCompletionResponseSchema = z.looseObject({
-  id: z.string(),
-  object: z.literal("chat.completion"),
-  created: z.number().int(),
-  model: z.string(),
-  choices: z
+/** The envelope of a whole (non-streamed) response, chat or completion: what differs is the
+ *  object's name and its choices. */
+export function responseSchema<O extends string, C extends z.ZodType>(object: O, choices: C) {
+  return z.looseObject({
+    id: z.string(),
+    object: z.literal(object),
+    created: z.number().int(),
+    model: z.string(),
+    choices,
+    usage: UsageSchema,
+  });
+}
+
+export const ChatCompletionResponseSchema = responseSchema(
+  "chat.completion",
+  z
     .array(
       z.looseObject({
         index: z.number().int().min(0),
@@ -97,8 +107,7 @@ export const ChatCompletionResponseSchema = z.looseObject({
       }),
     )
     .min(1),
-  usage: UsageSchema,
-});
+);
 export type ChatCompletionResponse = z.infer<typeof ChatCompletionResponseSchema>;
 
 export const ModelListSchema = z.looseObject({

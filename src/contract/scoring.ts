@@ -4,7 +4,7 @@
 // `choices[0].prompt_logprobs` scores every prompt token. Sizes are bounded: a teacher answer is
 // read whole, and a wrong or hostile one must fail cleanly, not take the validator's memory.
 import { z } from "zod";
-import { UsageSchema } from "./schemas.js";
+import { responseSchema } from "./schemas.js";
 
 /** Most tokens one scored sequence may have: Qwen2.5's longest context (128 Ki with YaRN). */
 export const MAX_SCORED_TOKENS = 131_072;
@@ -70,12 +70,9 @@ export const PromptLogprobsSchema = z
   .pipe(z.tuple([z.null()], PromptPositionSchema));
 export type PromptLogprobs = z.infer<typeof PromptLogprobsSchema>;
 
-export const CompletionResponseSchema = z.looseObject({
-  id: z.string(),
-  object: z.literal("text_completion"),
-  created: z.number().int(),
-  model: z.string(),
-  choices: z
+export const CompletionResponseSchema = responseSchema(
+  "text_completion",
+  z
     .array(
       z.looseObject({
         index: z.number().int().min(0),
@@ -86,6 +83,5 @@ export const CompletionResponseSchema = z.looseObject({
     )
     .min(1)
     .max(1),
-  usage: UsageSchema,
-});
+);
 export type CompletionResponse = z.infer<typeof CompletionResponseSchema>;
