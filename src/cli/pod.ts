@@ -4,6 +4,7 @@
 // speaks HTTPS only (pod/tls.ts), unless told otherwise.
 import { mkdirSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { certificateLine, listeningLine } from "../pod/announce.js";
 import { TOKEN_ENV } from "../pod/auth.js";
 import { FIREWALL_MODES, RUNTIME_KINDS } from "../pod/runtime.js";
 import {
@@ -273,7 +274,7 @@ export function registerPod(program: Command): void {
         });
         if (tls) {
           // On stdout, before the ready line, for whoever starts the pod and pins it.
-          process.stdout.write(`cacheon pod certificate sha256 ${tls.fingerprint}\n`);
+          process.stdout.write(`${certificateLine(tls.fingerprint)}\n`);
           const port = new URL(server.url).port;
           log(
             `pin it on the validator: --pod 'https://<this host>:${port}#sha256=${tls.fingerprint}'`,
@@ -284,7 +285,7 @@ export function registerPod(program: Command): void {
           log(
             `WARNING: plain HTTP on ${opts.host} (--insecure-http): the token and every report cross the network in the clear`,
           );
-        serveUntilSignal(`cacheon pod listening on ${server.url}`, async () => {
+        serveUntilSignal(listeningLine(server.url), async () => {
           await weights?.stop();
           await worker.close();
           await server.close();

@@ -3,6 +3,7 @@
 // machine losing the worker would.
 import { type ChildProcess, spawn } from "node:child_process";
 import { cliEntry } from "../../src/entry.js";
+import { readAnnouncement } from "../../src/pod/announce.js";
 
 export const TOKEN = "test-token-0123456789abcdef";
 
@@ -18,9 +19,6 @@ export interface PodProcess {
   /** SIGTERM, as an operator stops it; resolves with its exit code. */
   stop(): Promise<number | null>;
 }
-
-const READY = /^cacheon pod listening on (https?:\/\/\S+)$/m;
-const FINGERPRINT = /^cacheon pod certificate sha256 (\S+)$/m;
 
 export function startPod(
   stateDir: string,
@@ -67,12 +65,11 @@ export function startPod(
     }, 30_000);
     child.stdout?.setEncoding("utf8").on("data", (s: string) => {
       stdout += s;
-      const m = READY.exec(stdout);
-      if (!m) return;
+      const ready = readAnnouncement(stdout);
+      if (!ready) return;
       clearTimeout(timer);
       resolve({
-        url: m[1] as string,
-        fingerprint: FINGERPRINT.exec(stdout)?.[1] ?? null,
+        ...ready,
         child,
         stderr: () => stderr,
         kill: async () => {

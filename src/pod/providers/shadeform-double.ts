@@ -21,6 +21,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { parse as parseYaml } from "yaml";
 import { packageRoot } from "../../arena/pool.js";
 import { cliEntry } from "../../entry.js";
+import { readAnnouncement } from "../announce.js";
 
 /** An instance type as Shadeform lists it (the API's own shape). */
 export interface ApiInstanceType {
@@ -167,7 +168,6 @@ export interface ShadeformDouble {
   close(): Promise<void>;
 }
 
-const READY = /cacheon pod listening on (https?:\/\/\S+)/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i;
 const MAX_BODY = 1 << 20;
@@ -421,9 +421,9 @@ export async function startShadeformDouble(
     });
     child.stdout?.setEncoding("utf8").on("data", (s: string) => {
       stdout += s;
-      const m = READY.exec(stdout);
-      if (!m || i.podUrl !== null) return;
-      i.podUrl = m[1] as string;
+      const ready = readAnnouncement(stdout);
+      if (!ready || i.podUrl !== null) return;
+      i.podUrl = ready.url;
       if (i.status !== "pending") return;
       i.status = "active";
       i.activeAtMs = clock();
