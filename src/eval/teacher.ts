@@ -139,7 +139,8 @@ function scoresAfter(
   return ids.map((id, j) => scoreAt(lps[promptLength + j], id, eos, vocab, maskEos));
 }
 
-const emptyPass = (): TeacherPass => ({
+/** The pass of a session that needed no teacher: nothing forked. */
+export const skippedTeacherPass = (): TeacherPass => ({
   status: "skipped",
   failure: null,
   requests: 0,
@@ -160,7 +161,7 @@ export async function runTeacherPass(
   reference: ReadonlyMap<string, GateOutput>,
   jobs: readonly TeacherJob[],
 ): Promise<TeacherPassRun> {
-  const pass = emptyPass();
+  const pass = skippedTeacherPass();
   if (jobs.length === 0) return { pass, inputs: [] };
   const t0 = performance.now();
   pass.requests = jobs.length;

@@ -11,6 +11,7 @@ import {
   type ServerFailure,
   type ServerRun,
 } from "../../src/eval/report.js";
+import { skippedTeacherPass } from "../../src/eval/teacher.js";
 import { DEFAULT_GATE_THRESHOLDS } from "../../src/gate/thresholds.js";
 import type { RequestVerdict } from "../../src/gate/types.js";
 import { gateVerdict } from "../../src/gate/verdict.js";
@@ -158,15 +159,7 @@ function report(candidates: CandidateRun[]): EvalReport {
     },
     baseline: server("baseline", null),
     candidates,
-    teacher: {
-      status: "skipped",
-      failure: null,
-      requests: 0,
-      sequences: 0,
-      scoredTokens: 0,
-      timing: { startMs: 0, healthWaitMs: 0, scoringMs: 0, wallMs: 0 },
-      logs: "",
-    },
+    teacher: skippedTeacherPass(),
     verdict: { incumbent: null, king: null, margin: 0, events: [] },
   };
 }
